@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+/**
+ * Queue names a workflow routes its activities to. They are not secrets, so they travel in the
+ * run input (filled from the runtime configuration by the CLI; the defaults match a default deployment).
+ * Safe to import from workflow code: zod only.
+ */
+export const TaskQueueNamesSchema = z
+  .object({
+    io: z.string().min(1).default('bloomsight-io'),
+    cpu: z.string().min(1).default('bloomsight-cpu'),
+    gpu: z.string().min(1).default('bloomsight-gpu'),
+  })
+  .prefault({});
+
+export type TaskQueueNames = z.infer<typeof TaskQueueNamesSchema>;

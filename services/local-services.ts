@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { startS3Server, type S3Server } from './s3-server';
+import { startTemporalDevServer, type TemporalDevServer } from './temporal-server';
+
+/** What tests, the demo and `bloomsight services up` need to reach the local services. */
+export interface LocalServicesInfo {
+  temporal?: { address: string; namespace: string };
+  s3?: { endpoint: string; accessKey: string; secretKey: string; region: string; bucket: string };
+}
+
+export interface LocalServices {
+  info: LocalServicesInfo;
+  temporal?: TemporalDevServer;
+  s3?: S3Server;
+  stop(): Promise<void>;
+}
+
+/** Starts a Temporal dev server and/or an S3 server under `dir`, in parallel, and stops whatever started if one fails. */
+export async function startLocalServices(options: { dir: string; temporal?: boolean; s3?: boolean; bucket?: string; log?: (line: string) => void }): Promise<LocalServices> {
+  const log = options.log ?? (() => {});
+  const started: Array<{ stop(): Promise<void> }> = [];
+  const stopAll = async () => {
+    await Promise.all(started.map((s) => s.stop()));
+  };
+  try {
+    const [temporal, s3] = await Promise.all([
+      options.temporal === false
+        ? undefined
+        : startTemporalDevServer({ dir: join(options.dir, 'temporal') }).then((server) => {
+            started.push(server);
+            log(`temporal dev server ${server.address} (pid ${server.process.pid}) started`);
+            return server;
+          }),
+      options.s3 === false
+        ? undefined
+        : startS3Server({ dir: join(options.dir, 's3') }).then((server) => {
+            started.push(server);
+            log(`S3 server ${server.endpoint} (versitygw, pid ${server.process.pid}) started`);
+            return server;
+          }),
+    ]);
+    const info: LocalServicesInfo = {
+      temporal: temporal && { address: temporal.address, namespace: temporal.namespace },
+      s3: s3 && { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region, bucket: options.bucket ?? 'bloomsight' },
+    };
+    return {
+      info,
+      temporal,
+      s3,
+      async stop() {
+        await stopAll();
+        if (temporal) log(`temporal dev server ${temporal.address} stopped`);
+        if (s3) log(`S3 server ${s3.endpoint} stopped`);
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplicationFailure, RetryState } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { Store } from '../storage';
+import { storeProbe } from '../workflows/probe';
+import { freshS3Store, testServices } from './helpers/services';
+import { startTestWorkers, testConfig } from './helpers/temporal';
+
+describe('the first workflow on the real Temporal server and the real S3 store', () => {
+  let store: Store;
+  let env: Awaited<ReturnType<typeof startTestWorkers>>;
+  let config: ReturnType<typeof testConfig>;
+  beforeAll(async () => {
+    store = await freshS3Store('foundation');
+    config = testConfig('foundation probe', store);
+    env = await startTestWorkers(config, store, ['pipeline', 'io']);
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('runs an io-queue activity that writes an object to S3 and reads it back', async () => {
+    const key = `probes/${randomUUID()}.txt`;
+    const result = await env.client.workflow.execute(storeProbe, {
+      taskQueue: config.temporal.taskQueues.pipeline,
+      workflowId: `probe-${randomUUID()}`,
+      args: [{ key, text: 'hello from the io queue', taskQueues: config.temporal.taskQueues }],
+    });
+    expect(result.location).toBe(store.location);
+    expect((await store.get(key)).toString()).toBe('hello from the io queue');
+  });
+
+  it('fails the workflow with a non-retryable error for a hostile key, after one attempt', async () => {
+    const error = await env.client.workflow
+      .execute(storeProbe, {
+        taskQueue: config.temporal.taskQueues.pipeline,
+        workflowId: `probe-${randomUUID()}`,
+        args: [{ key: '../outside', taskQueues: config.temporal.taskQueues }],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const cause = (error as WorkflowFailedError).cause?.cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect((cause as ApplicationFailure).type).toBe('InvalidKeyError');
+    expect((cause as ApplicationFailure).message).toContain('../outside');
+    expect((error as WorkflowFailedError).cause).toMatchObject({ retryState: RetryState.NON_RETRYABLE_FAILURE });
+  });
+});
+
+/** Starts `workers/<role>.ts` as a real process and returns its exit code and output. */
+function runWorker(role: string, env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; output: string; ms: number }> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', `workers/${role}.ts`], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, ms: Date.now() - started });
+    });
+  });
+}
+
+describe('a worker process refuses to start on bad configuration', () => {
+  it('exits 3 and names the endpoint when the S3 store is unreachable', async () => {
+    const { temporal } = testServices();
+    const { code, output } = await runWorker('io', {
+      BLOOMSIGHT_TEMPORAL__ADDRESS: temporal.address,
+      BLOOMSIGHT_STORE__KIND: 's3',
+      BLOOMSIGHT_STORE__ENDPOINT: 'http://127.0.0.1:9',
+      BLOOMSIGHT_STORE__ACCESS_KEY: 'key',
+      BLOOMSIGHT_STORE__SECRET_KEY: 'very-secret-value',
+    });
+    expect(code).toBe(3);
+    expect(output).toContain('s3://127.0.0.1:9/bloomsight is unavailable');
+    expect(output).not.toContain('very-secret-value');
+  });
+
+  it('exits 3 when the S3 server refuses the credentials', async () => {
+    const { temporal, s3 } = testServices();
+    const { code, output } = await runWorker('io', {
+      BLOOMSIGHT_TEMPORAL__ADDRESS: temporal.address,
+      BLOOMSIGHT_STORE__KIND: 's3',
+      BLOOMSIGHT_STORE__ENDPOINT: s3.endpoint,
+      BLOOMSIGHT_STORE__ACCESS_KEY: s3.accessKey,
+      BLOOMSIGHT_STORE__SECRET_KEY: 'not-the-secret',
+    });
+    expect(code).toBe(3);
+    expect(output).toMatch(/credentials rejected/);
+    expect(output).not.toContain('not-the-secret');
+  });
+
+  it.each([
+    [{ BLOOMSIGHT_STORE__KIND: 's3', BLOOMSIGHT_STORE__ENDPOINT: 'ftp://x', BLOOMSIGHT_STORE__ACCESS_KEY: 'a', BLOOMSIGHT_STORE__SECRET_KEY: 'b' }, 'store.endpoint'],
+    [{ BLOOMSIGHT_STORE__KIND: 'floppy' }, 'store.kind'],
+    [{ BLOOMSIGHT_WORKERS__GPU__CONCURRENCY: '0' }, 'workers.gpu.concurrency'],
+    [{ BLOOMSIGHT_TEMPORAL__ADDRESS: 'no-port-here' }, 'temporal.address'],
+  ])('exits 2 naming the field for %j', async (env, field) => {
+    const { code, output } = await runWorker('cpu', env);
+    expect(code).toBe(2);
+    expect(output).toContain(field);
+  });
+
+  it('exits 3 naming the address when Temporal is unreachable', async () => {
+    const { code, output } = await runWorker('io', { BLOOMSIGHT_TEMPORAL__ADDRESS: '127.0.0.1:9', BLOOMSIGHT_STORE__ROOT: '/tmp/bloomsight-unreachable-test' });
+    expect(code).toBe(3);
+    expect(output).toContain('127.0.0.1:9');
+  });
+});

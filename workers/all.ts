@@ -1,0 +1,4 @@
+/** Worker for every queue in one process: the embedded default. */
+import { main } from './main';
+
+main(['all']);

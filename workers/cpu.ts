@@ -1,0 +1,4 @@
+/** Worker for the cpu queue. */
+import { main } from './main';
+
+main(['cpu']);

@@ -1,0 +1,4 @@
+/** Worker for the gpu queue. */
+import { main } from './main';
+
+main(['gpu']);

@@ -1,0 +1,4 @@
+/** Worker for the io queue. */
+import { main } from './main';
+
+main(['io']);

@@ -1,0 +1,4 @@
+/** Worker for the pipeline queue. */
+import { main } from './main';
+
+main(['pipeline']);
