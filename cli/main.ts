@@ -1,40 +1,62 @@
 /**
  * The `bloomsight` command. Each subcommand lives in its own module under cli/commands.
- * Exit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 a service is unavailable.
+ * Exit codes: 0 ok, 1 failed, 2 bad usage, input or configuration, 3 a service is unavailable.
  */
-import { runDemo } from './commands/demo';
+import { ConfigError } from '../config/load';
+import { CliError } from './context';
+import { DEMO_HELP, runDemo } from './commands/demo';
+import { resumeCommand, RESUME_HELP } from './commands/resume';
+import { runCommand, RUN_HELP } from './commands/run';
+import { scheduleCommand, SCHEDULE_HELP } from './commands/schedule';
+import { servicesCommand, SERVICES_HELP } from './commands/services';
+import { statusCommand, STATUS_HELP } from './commands/status';
+
+const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; help: string; summary: string }> = {
+  demo: { run: runDemo, help: DEMO_HELP, summary: 'run the whole pipeline locally on the bundled photos (no setup needed)' },
+  run: { run: runCommand, help: RUN_HELP, summary: 'start a pipeline run on the configured Temporal' },
+  status: { run: statusCommand, help: STATUS_HELP, summary: "show a run's progress (--watch to follow it)" },
+  resume: { run: resumeCommand, help: RESUME_HELP, summary: 'start a failed run again; finished work is skipped' },
+  schedule: { run: scheduleCommand, help: SCHEDULE_HELP, summary: 'periodic retraining: create | list | delete | trigger' },
+  services: { run: servicesCommand, help: SERVICES_HELP, summary: 'start or stop a local Temporal dev server and S3 server' },
+};
 
 const USAGE = `bloomsight — a network that has only seen flowers paints the world as flowers
 
-Usage: bloomsight <command> [options]
+Usage: bloomsight <command> [options]     (bloomsight <command> --help for details)
 
 Commands:
-  demo        start a local Temporal dev server and workers, run the pipeline on the bundled photos,
-              and leave the results in ./bloomsight-demo
-  help        this text
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .join('\n')}
+
+Configuration comes from BLOOMSIGHT_* environment variables or the JSON file named by BLOOMSIGHT_CONFIG
+(see README). Exit codes: 0 ok, 1 failed, 2 bad usage/input/configuration, 3 a service is unavailable.
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'demo':
-      return runDemo(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`bloomsight: unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
   }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`bloomsight: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.help}\n`);
+    return 0;
+  }
+  return command.run(rest);
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    const badUsage = error instanceof ConfigError || String((error as { code?: string }).code).startsWith('ERR_PARSE_ARGS');
+    const code = error instanceof CliError ? error.exitCode : badUsage ? 2 : 1;
     process.stderr.write(`bloomsight: ${(error as Error).message ?? String(error)}\n`);
-    process.exit(1);
+    process.exit(code);
   },
 );

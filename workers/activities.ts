@@ -1,4 +1,6 @@
 import type { RuntimeConfig } from '../config/runtime';
+import { createCpuActivities } from '../activities/cpu';
+import { createIoActivities } from '../activities/io';
 import { createProbeActivities } from '../activities/probe';
 import type { Store } from '../storage';
 
@@ -13,10 +15,13 @@ export interface ActivityDeps {
 export async function activitiesFor(queue: ActivityQueue, deps: ActivityDeps): Promise<object> {
   switch (queue) {
     case 'io':
-      return { ...createProbeActivities(deps.store) };
+      return { ...createProbeActivities(deps.store), ...createIoActivities(deps.store, deps.config) };
     case 'cpu':
-      return {};
-    case 'gpu':
-      return {};
+      return createCpuActivities(deps.store);
+    case 'gpu': {
+      // Loaded only here: the gpu worker is the one process that needs TensorFlow.
+      const { createGpuActivities } = await import('../activities/gpu');
+      return createGpuActivities(deps.store, deps.config);
+    }
   }
 }

@@ -3,3 +3,5 @@
  * imported as types, and nothing here may import Node built-ins, sharp, tfjs or the store.
  */
 export { storeProbe } from './probe';
+export { learnToSee } from './learn-to-see';
+export { buildDataset } from './build-dataset';

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { UrlOutcomeSchema } from '../sources/download';
+import { getJson, keys, putJson, type Store } from '../storage';
+
+/**
+ * The per-batch records the dataset activities keep in the store. A record is written once its
+ * batch is finished, so its presence is what lets a retried or resumed activity skip the batch.
+ */
+const pad = (n: number) => String(n).padStart(6, '0');
+export const batchRecordKey = (runKey: string, batch: number, stage: 'download' | 'conform' | 'pairs') =>
+  keys.run(runKey, `batches/${pad(batch)}/${stage}.json`);
+
+export const ScrapeRecordSchema = z.object({ searchKey: z.string(), found: z.number(), truncated: z.string().optional(), localRoots: z.array(z.string()).default([]) });
+export type ScrapeRecord = z.infer<typeof ScrapeRecordSchema>;
+
+export const DownloadRecordSchema = z.object({ batch: z.number(), outcomes: z.array(UrlOutcomeSchema) });
+export type DownloadRecord = z.infer<typeof DownloadRecordSchema>;
+
+const ImageRef = z.object({ sha256: z.string(), url: z.string(), key: z.string() });
+export const ConformRecordSchema = z.object({
+  batch: z.number(),
+  images: z.array(ImageRef),
+  failures: z.array(z.object({ url: z.string(), sha256: z.string(), reason: z.string() })),
+});
+export type ConformRecord = z.infer<typeof ConformRecordSchema>;
+
+export const PairsRecordSchema = z.object({ batch: z.number(), pairs: z.array(ImageRef) });
+export type PairsRecord = z.infer<typeof PairsRecordSchema>;
+
+export const DatasetManifestSchema = z.object({
+  datasetId: z.string(),
+  createdAt: z.string(),
+  runKey: z.string(),
+  parent: z.string().optional(),
+  imageSize: z.number(),
+  partial: z.record(z.string(), z.unknown()),
+  pairs: z.array(ImageRef),
+});
+export type DatasetManifest = z.infer<typeof DatasetManifestSchema>;
+
+export async function readIfPresent<T>(store: Store, key: string, schema: z.ZodType<T>): Promise<T | undefined> {
+  return (await store.exists(key)) ? getJson(store, key, schema) : undefined;
+}
+
+export { getJson, putJson };

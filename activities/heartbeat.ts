@@ -1,0 +1,23 @@
+import { Context } from '@temporalio/activity';
+
+/**
+ * Heartbeats at most every `everyMs` (Temporal throttles too, but building details costs time in
+ * hot loops), and exposes the activity's cancellation signal for library code.
+ */
+export function heartbeater(everyMs = 1000) {
+  const context = Context.current();
+  let last = 0;
+  return {
+    signal: context.cancellationSignal,
+    beat(details?: unknown, force = false) {
+      const now = Date.now();
+      if (!force && now - last < everyMs) return;
+      last = now;
+      context.heartbeat(details);
+    },
+    /** What the previous attempt last reported (undefined on a first attempt or after a reset). */
+    previous<T>(): T | undefined {
+      return context.info.heartbeatDetails as T | undefined;
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { RunInputSchema, type RunInputJson } from '../../config/run-input';
+import { connect, CliError } from '../context';
+import { followRun } from './status';
+
+export const RUN_HELP = `Usage: bloomsight run [--input JSON | --input-file FILE] [--run-key KEY] [--query TEXT] [--provider NAME] [--max-items N] [--wait]
+
+Starts a pipeline run (workflow type learnToSee) on the configured Temporal. The input is the same
+JSON the Temporal CLI takes; flags override its fields. The workflow id is the run key.
+  --wait     follow progress until the run ends (exit 0 done, 1 failed)`;
+
+/** Reads the run input from --input / --input-file and flags, and validates it before anything starts. */
+export async function readRunInput(args: string[]): Promise<{ input: RunInputJson; wait: boolean }> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      input: { type: 'string' },
+      'input-file': { type: 'string' },
+      'run-key': { type: 'string' },
+      query: { type: 'string' },
+      provider: { type: 'string' },
+      'max-items': { type: 'string' },
+      wait: { type: 'boolean', default: false },
+    },
+  });
+  let input: Record<string, unknown> = {};
+  try {
+    if (values.input) input = JSON.parse(values.input);
+    if (values['input-file']) input = JSON.parse(await readFile(values['input-file'], 'utf8'));
+  } catch (error) {
+    throw new CliError(`run input is not valid JSON: ${(error as Error).message}`, 2);
+  }
+  if (values['run-key']) input.runKey = values['run-key'];
+  if (values.query) input.query = values.query;
+  if (values.provider) input.provider = values.provider;
+  if (values['max-items']) input.maxItems = Number(values['max-items']);
+  const parsed = RunInputSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new CliError(`invalid run input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 2);
+  }
+  return { input: input as RunInputJson, wait: values.wait ?? false };
+}
+
+export async function runCommand(args: string[]): Promise<number> {
+  const { input, wait } = await readRunInput(args);
+  const cli = await connect();
+  try {
+    // Queue names come from this machine's configuration, so workers configured the same way pick the run up.
+    const { io, cpu, gpu } = cli.config.temporal.taskQueues;
+    const handle = await cli.client.workflow
+      .start('learnToSee', {
+        taskQueue: cli.config.temporal.taskQueues.pipeline,
+        workflowId: input.runKey!,
+        args: [{ ...input, taskQueues: { io, cpu, gpu, ...input.taskQueues } }],
+      })
+      .catch((error: unknown) => {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`run ${input.runKey} is already running; see \`bloomsight status ${input.runKey}\``, 2);
+        throw error;
+      });
+    console.log(`started run ${input.runKey} (workflow ${handle.workflowId}, run ${handle.firstExecutionRunId})`);
+    return wait ? await followRun(cli.client, input.runKey!) : 0;
+  } finally {
+    await cli.close();
+  }
+}

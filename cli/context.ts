@@ -1,0 +1,30 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config/load';
+import type { RuntimeConfig } from '../config/runtime';
+
+/** A failure the user can fix; printed as one line, exit code attached. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+export interface CliContext {
+  config: RuntimeConfig;
+  client: Client;
+  close(): Promise<void>;
+}
+
+/** Configuration (env / BLOOMSIGHT_CONFIG) plus a client of the configured Temporal. */
+export async function connect(): Promise<CliContext> {
+  const config = loadConfig();
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
+  } catch (error) {
+    throw new CliError(`Temporal at ${config.temporal.address} is unreachable (${(error as Error).message}); start one with \`bloomsight services up\` or set BLOOMSIGHT_TEMPORAL__ADDRESS`, 3);
+  }
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  return { config, client, close: () => connection.close() };
+}

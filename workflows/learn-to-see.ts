@@ -1,0 +1,120 @@
+import { executeChild, proxyActivities, setHandler, workflowInfo, log } from '@temporalio/workflow';
+import type { GpuActivities } from '../activities/gpu';
+import type { IoActivities } from '../activities/io';
+import { RunInputSchema, type RunInputJson } from '../config/run-input';
+import { resolveTrainOptions } from '../model/options';
+import { buildDataset } from './build-dataset';
+import {
+  changeTimeGoalUpdate,
+  datasetBatchSignal,
+  progressQuery,
+  reportTrainingUpdate,
+  setTimeGoalSignal,
+  stopTrainingSignal,
+  type RunProgress,
+  type TrainingControl,
+} from './messages';
+import { PERMANENT_ERROR_TYPES } from './retry-policy';
+import { parseInput, runKeyFromWorkflowId } from './validate';
+
+export interface LearnToSeeResult {
+  runKey: string;
+  datasetId: string;
+  modelId: string;
+  exportKey: string;
+  steps: number;
+  pairs: number;
+  render?: { mp4Key: string; gifKey: string };
+}
+
+/**
+ * The whole pipeline: query → dataset (child workflow) → train → export → render.
+ * Starting the same run key again resumes: every stage finds its finished outputs in the store.
+ */
+export async function learnToSee(rawInput: RunInputJson): Promise<LearnToSeeResult> {
+  const withKey = { ...(rawInput ?? {}), runKey: rawInput?.runKey ?? runKeyFromWorkflowId(workflowInfo().workflowId) };
+  const input = parseInput(RunInputSchema, withKey, 'run input');
+  const train = resolveTrainOptions(input.train);
+  const modelId = input.runKey;
+
+  const progress: RunProgress = {
+    runKey: input.runKey,
+    stage: 'dataset',
+    dataset: { found: 0, batches: 0, batchesDone: 0, downloaded: 0, duplicates: 0, failed: 0, pairs: 0 },
+    modelId,
+  };
+  const control: TrainingControl = { stop: false, timeGoalSeconds: train.timeGoalSeconds };
+  setHandler(progressQuery, () => progress);
+  setHandler(stopTrainingSignal, () => void (control.stop = true));
+  setHandler(setTimeGoalSignal, (seconds) => void (control.timeGoalSeconds = seconds));
+  setHandler(changeTimeGoalUpdate, (seconds) => ({ ...control, timeGoalSeconds: (control.timeGoalSeconds = seconds) }), {
+    validator: (seconds) => {
+      if (!(typeof seconds === 'number' && seconds > 0)) throw new Error('time goal must be a positive number of seconds');
+    },
+  });
+  setHandler(reportTrainingUpdate, (report) => {
+    progress.training = { ...report, timeGoalSeconds: control.timeGoalSeconds };
+    return control;
+  });
+  setHandler(datasetBatchSignal, (batch) => {
+    progress.dataset.batches = batch.batches;
+    progress.dataset.batchesDone += 1;
+    progress.dataset.downloaded += batch.downloaded;
+    progress.dataset.duplicates += batch.duplicates;
+    progress.dataset.failed += batch.failed;
+    progress.dataset.pairs += batch.pairs;
+  });
+
+  const io = proxyActivities<IoActivities>({ taskQueue: input.taskQueues.io, startToCloseTimeout: '1 minute', retry: { maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] } });
+  const gpu = proxyActivities<GpuActivities>({
+    taskQueue: input.taskQueues.gpu,
+    startToCloseTimeout: '24 hours',
+    // Training heartbeats after every step; a worker that dies is noticed within this.
+    heartbeatTimeout: '2 minutes',
+    retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES, 'ModelTooLargeError', 'DatasetError'] },
+  });
+
+  try {
+    const line = input.line ? await io.readLine({ line: input.line }) : undefined;
+    const dataset = await executeChild(buildDataset, {
+      workflowId: `${workflowInfo().workflowId}--dataset`,
+      args: [
+        {
+          runKey: input.runKey,
+          query: input.query,
+          provider: input.provider,
+          providerOptions: input.providerOptions,
+          maxItems: input.maxItems,
+          imageSize: train.imageSize,
+          fit: input.fit,
+          partial: input.partial,
+          batchSize: input.batchSize,
+          parallelBatches: input.parallelBatches,
+          taskQueues: input.taskQueues,
+          baseDatasetId: line?.datasetId,
+          reportTo: workflowInfo().workflowId,
+        },
+      ],
+    });
+    progress.datasetId = dataset.datasetId;
+    progress.dataset.found = dataset.found;
+    progress.dataset.pairs = dataset.pairs;
+
+    progress.stage = 'train';
+    const fineTuneFrom = input.fineTuneFrom === 'latest' ? line?.modelId : input.fineTuneFrom;
+    const trained = await gpu.trainModel({ runKey: input.runKey, modelId, datasetId: dataset.datasetId, options: input.train, fineTuneFrom });
+
+    progress.stage = 'export';
+    const exported = await gpu.exportModel({ modelId, datasetId: dataset.datasetId, partial: input.partial });
+    progress.exportKey = exported.exportKey;
+    if (input.line) await io.recordLine({ line: input.line, datasetId: dataset.datasetId, modelId, exportKey: exported.exportKey });
+
+    progress.stage = 'done';
+    log.info('run finished', { runKey: input.runKey, steps: trained.steps, pairs: dataset.pairs });
+    return { runKey: input.runKey, datasetId: dataset.datasetId, modelId, exportKey: exported.exportKey, steps: trained.steps, pairs: dataset.pairs };
+  } catch (error) {
+    progress.stage = 'failed';
+    progress.error = (error as Error).message;
+    throw error;
+  }
+}
