@@ -1,0 +1,24 @@
+export { blurRgb } from './blur';
+export * from './defaults';
+export { colouriseClusters, type Clusters, type Paint } from './colourise';
+export { conformImage, conformRgb, DEFAULT_CONFORM_SIZE, DEFAULT_LIMIT_INPUT_PIXELS, type ConformOptions, type FitStrategy } from './conform';
+export { cannyEdges, edgeImage, type CannyOptions } from './edges';
+export { ImageDecodeError, ImageShapeError, type ImageDecodeReason } from './errors';
+export { kmeansColours, type KmeansOptions, type KmeansResult } from './kmeans';
+export { imageToLab, labToSrgb, srgbToLab } from './lab';
+export { composePair, composeRow, concatHorizontal, splitPair } from './pair';
+export { CATEGORICAL_PALETTE, MAX_PALETTE_COLOURS, paletteForK } from './palette';
+export { PARTIAL_METHODS, partialInformation } from './partial';
+export {
+  canonicalJson,
+  EdgesParamsSchema,
+  KmeansParamsSchema,
+  PARTIAL_ALGORITHM_VERSION,
+  paramsHash,
+  PartialParamsSchema,
+  type PartialMethod,
+  type PartialParams,
+  type PartialParamsInput,
+} from './partial-params';
+export { readRgb, writePng, type WritePngOptions } from './pixels';
+export { assertRgb, createRgb, type RgbImage } from './rgb';
