@@ -5,6 +5,7 @@ import type { PartialParams } from '../imaging/partial-params';
 import { keys, type Store } from '../storage';
 import {
   batchRecordKey,
+  chooseHeldOut,
   ConformRecordSchema,
   DatasetManifestSchema,
   DownloadRecordSchema,
@@ -112,6 +113,7 @@ export function createCpuActivities(store: Store) {
           imageSize: input.imageSize,
           partial: input.partial,
           pairs: sorted,
+          heldOut: chooseHeldOut(sorted),
         };
         await putJson(store, manifestKey, manifest);
       }

@@ -35,6 +35,8 @@ export const DatasetManifestSchema = z.object({
   imageSize: z.number(),
   partial: z.record(z.string(), z.unknown()),
   pairs: z.array(ImageRef),
+  /** sha256 of the pairs kept out of training, for the report's examples. */
+  heldOut: z.array(z.string()).default([]),
 });
 export type DatasetManifest = z.infer<typeof DatasetManifestSchema>;
 
@@ -43,3 +45,10 @@ export async function readIfPresent<T>(store: Store, key: string, schema: z.ZodT
 }
 
 export { getJson, putJson };
+
+/** Pairs kept out of training: about 10 %, at most 8, none for datasets under 4 pairs; chosen by content hash (stable). */
+export function chooseHeldOut(pairs: readonly { sha256: string }[]): string[] {
+  if (pairs.length < 4) return [];
+  const count = Math.min(8, Math.max(1, Math.floor(pairs.length / 10)));
+  return pairs.map((p) => p.sha256).sort().slice(0, count);
+}

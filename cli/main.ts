@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../config/load';
 import { CliError } from './context';
+import { applyCommand, APPLY_HELP } from './commands/apply';
 import { DEMO_HELP, runDemo } from './commands/demo';
 import { resumeCommand, RESUME_HELP } from './commands/resume';
 import { runCommand, RUN_HELP } from './commands/run';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; help:
   status: { run: statusCommand, help: STATUS_HELP, summary: "show a run's progress (--watch to follow it)" },
   resume: { run: resumeCommand, help: RESUME_HELP, summary: 'start a failed run again; finished work is skipped' },
   schedule: { run: scheduleCommand, help: SCHEDULE_HELP, summary: 'periodic retraining: create | list | delete | trigger' },
+  apply: { run: applyCommand, help: APPLY_HELP, summary: 'show images or folders to a trained network (side by side)' },
   services: { run: servicesCommand, help: SERVICES_HELP, summary: 'start or stop a local Temporal dev server and S3 server' },
 };
 

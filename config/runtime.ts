@@ -33,18 +33,17 @@ const S3StoreSchema = z.object({
 
 export const BackendNameSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'cpu']);
 
-const WorkerSchema = (concurrency: number, backend?: boolean) =>
-  z
-    .object({
-      concurrency: z.coerce.number().int().min(1).max(64).default(concurrency).describe('activities run at once by one worker'),
-      ...(backend
-        ? {
-            backend: BackendNameSchema.default('auto').describe('TensorFlow.js backend; auto = native if loadable, else pure JS'),
-            requireBackend: z.stringbool().default(false).describe('fail at start instead of falling back to a slower backend'),
-          }
-        : {}),
-    })
-    .prefault({});
+const concurrency = (n: number) => z.coerce.number().int().min(1).max(64).default(n).describe('activities run at once by one worker');
+
+const WorkerSchema = (n: number) => z.object({ concurrency: concurrency(n) }).prefault({});
+
+const GpuWorkerSchema = z
+  .object({
+    concurrency: concurrency(1),
+    backend: BackendNameSchema.default('auto').describe('TensorFlow.js backend; auto = native if loadable, else pure JS'),
+    requireBackend: z.stringbool().default(false).describe('fail at start instead of falling back to a slower backend'),
+  })
+  .prefault({});
 
 export const RuntimeConfigSchema = z.object({
   temporal: z
@@ -64,7 +63,7 @@ export const RuntimeConfigSchema = z.object({
     .object({
       io: WorkerSchema(8),
       cpu: WorkerSchema(1),
-      gpu: WorkerSchema(1, true),
+      gpu: GpuWorkerSchema,
     })
     .prefault({}),
   download: z

@@ -1,33 +1,22 @@
-import { createServer, type Server } from 'node:http';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetManifestSchema } from '../activities/dataset-records';
 import { splitPair } from '../imaging';
 import { getJson, keys, type Store } from '../storage';
 import { buildDataset, type BuildDatasetInput } from '../workflows/build-dataset';
+import { loadPhotos, sendBytes, startRouteServer, type Handler } from './helpers/http-fixtures';
 import { freshS3Store } from './helpers/services';
 import { startTestWorkers, testConfig } from './helpers/temporal';
 
-const PHOTOS = join(__dirname, 'fixtures', 'photos');
-
-/** Serves the fixture photos plus a few broken URLs, counting requests per path. */
+/** The fixture photos plus a broken and a missing URL, counting requests per path. */
 async function photoServer() {
-  const names = (await readdir(PHOTOS)).filter((n) => n.endsWith('.jpg')).sort();
-  const bodies = new Map(await Promise.all(names.map(async (n) => [`/${n}`, await readFile(join(PHOTOS, n))] as const)));
-  const hits = new Map<string, number>();
-  const server: Server = createServer((req, res) => {
-    hits.set(req.url!, (hits.get(req.url!) ?? 0) + 1);
-    const body = bodies.get(req.url!);
-    if (req.url === '/broken.jpg') return void res.writeHead(200, { 'content-type': 'image/jpeg' }).end('<html>not an image</html>');
-    if (!body) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': body.length }).end(body);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const base = `http://127.0.0.1:${port}`;
-  return { server, base, names, hits, close: () => new Promise((r) => server.close(r)) };
+  const photos = await loadPhotos();
+  const routes: Record<string, Handler> = Object.fromEntries(photos.map((p) => [`/${p.name}`, (_req, res) => sendBytes(res, p.bytes, 'image/jpeg')] as const));
+  routes['/broken.jpg'] = (_req, res) => sendBytes(res, Buffer.from('<html>not an image</html>'), 'image/jpeg');
+  const server = await startRouteServer(routes);
+  const urls = [...photos.map((p) => server.url(`/${p.name}`)), server.url('/broken.jpg'), server.url('/missing.jpg')];
+  const totalHits = () => [...photos.map((p) => `/${p.name}`), '/broken.jpg', '/missing.jpg'].reduce((sum, path) => sum + server.hits(path), 0);
+  return { server, urls, totalHits, close: () => server.close() };
 }
 
 describe('buildDataset on the real Temporal server and S3 store', () => {
@@ -39,7 +28,7 @@ describe('buildDataset on the real Temporal server and S3 store', () => {
     store = await freshS3Store('dataset');
     photos = await photoServer();
     config = testConfig('dataset workflow', store);
-    config.download.allowHosts = [new URL(photos.base).host];
+    config.download.allowHosts = [new URL(photos.server.origin).host];
     env = await startTestWorkers(config, store, ['pipeline', 'io', 'cpu']);
   });
   afterAll(async () => {
@@ -62,7 +51,7 @@ describe('buildDataset on the real Temporal server and S3 store', () => {
   });
 
   it('turns a URL list into a dataset manifest of A|B pairs, records failures, and redoes nothing when run again', async () => {
-    const urls = [...photos.names.map((n) => `${photos.base}/${n}`), `${photos.base}/broken.jpg`, `${photos.base}/missing.jpg`];
+    const urls = photos.urls;
     const listKey = `inputs/${randomUUID()}.txt`;
     await store.put(listKey, Buffer.from(urls.join('\n')));
     const runKey = `ds-${randomUUID().slice(0, 8)}`;
@@ -75,10 +64,10 @@ describe('buildDataset on the real Temporal server and S3 store', () => {
     expect(manifest.pairs).toHaveLength(8);
     const pair = await splitPair(await store.get(manifest.pairs[0]!.key));
     expect([pair.a.width, pair.a.height, pair.b.width, pair.b.height]).toEqual([64, 64, 64, 64]);
-    const hitsAfterFirst = [...photos.hits.values()].reduce((a, b) => a + b, 0);
+    const hitsAfterFirst = photos.totalHits();
 
     const second = await run();
     expect(second.datasetId).toBe(first.datasetId);
-    expect([...photos.hits.values()].reduce((a, b) => a + b, 0)).toBe(hitsAfterFirst); // zero new downloads
+    expect(photos.totalHits()).toBe(hitsAfterFirst); // zero new downloads
   });
 });

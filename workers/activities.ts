@@ -9,6 +9,8 @@ export type ActivityQueue = 'io' | 'cpu' | 'gpu';
 export interface ActivityDeps {
   store: Store;
   config: RuntimeConfig;
+  /** Names this worker in render records (which worker rendered which chunk). */
+  identity?: string;
 }
 
 /** Which activities each queue's worker registers. Routing is data: the workflow names the queue. */
@@ -16,12 +18,20 @@ export async function activitiesFor(queue: ActivityQueue, deps: ActivityDeps): P
   switch (queue) {
     case 'io':
       return { ...createProbeActivities(deps.store), ...createIoActivities(deps.store, deps.config) };
-    case 'cpu':
-      return createCpuActivities(deps.store);
+    case 'cpu': {
+      const { createRenderCpuActivities } = await import('../activities/render');
+      return { ...createCpuActivities(deps.store), ...createRenderCpuActivities(deps.store) };
+    }
     case 'gpu': {
       // Loaded only here: the gpu worker is the one process that needs TensorFlow.
       const { createGpuActivities } = await import('../activities/gpu');
-      return createGpuActivities(deps.store, deps.config);
+      const { createRenderGpuActivities } = await import('../activities/render');
+      const { createReportActivities } = await import('../activities/report');
+      return {
+        ...createGpuActivities(deps.store, deps.config),
+        ...createRenderGpuActivities(deps.store, deps.config, deps.identity),
+        ...createReportActivities(deps.store, deps.config),
+      };
     }
   }
 }

@@ -18,13 +18,15 @@ export interface CreateWorkersOptions {
   connection: NativeConnection;
   /** A prebuilt workflow bundle (tests build one per run); otherwise workflows/ is bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Worker identity (default: Temporal's pid@host); tests give two workers of one process different names. */
+  identity?: string;
 }
 
 export async function createWorkers(options: CreateWorkersOptions): Promise<Worker[]> {
   const { config, connection } = options;
   const workers: Worker[] = [];
   for (const role of options.roles) {
-    const common = { connection, namespace: config.temporal.namespace, shutdownGraceTime: '30s' } as const;
+    const common = { connection, namespace: config.temporal.namespace, shutdownGraceTime: '30s', ...(options.identity ? { identity: options.identity } : {}) } as const;
     if (role === 'pipeline') {
       workers.push(
         await Worker.create({
@@ -36,7 +38,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
       continue;
     }
     const settings = config.workers[role];
-    const activities = await activitiesFor(role, { store: options.store, config });
+    const activities = await activitiesFor(role, { store: options.store, config, identity: options.identity });
     if (Object.keys(activities).length === 0) continue; // a queue with nothing registered yet
     workers.push(
       await Worker.create({

@@ -31,6 +31,7 @@ export interface BuildDatasetResult {
   manifestKey: string;
   pairs: number;
   found: number;
+  batches: number;
   downloaded: number;
   failed: number;
 }
@@ -82,5 +83,5 @@ export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatas
   await Promise.all(inFlight);
 
   const manifest = await cpu.writeDatasetManifest({ runKey: input.runKey, batches, imageSize: input.imageSize, partial: input.partial, baseDatasetId: input.baseDatasetId });
-  return { ...manifest, found: scrape.found };
+  return { ...manifest, found: scrape.found, batches };
 }

@@ -5,3 +5,4 @@
 export { storeProbe } from './probe';
 export { learnToSee } from './learn-to-see';
 export { buildDataset } from './build-dataset';
+export { renderVideo } from './render-video';

@@ -1,9 +1,11 @@
 import { executeChild, proxyActivities, setHandler, workflowInfo, log } from '@temporalio/workflow';
 import type { GpuActivities } from '../activities/gpu';
+import type { ReportActivities } from '../activities/report';
 import type { IoActivities } from '../activities/io';
 import { RunInputSchema, type RunInputJson } from '../config/run-input';
 import { resolveTrainOptions } from '../model/options';
 import { buildDataset } from './build-dataset';
+import { renderVideo } from './render-video';
 import {
   changeTimeGoalUpdate,
   datasetBatchSignal,
@@ -25,6 +27,7 @@ export interface LearnToSeeResult {
   steps: number;
   pairs: number;
   render?: { mp4Key: string; gifKey: string };
+  reportKey: string;
 }
 
 /**
@@ -74,6 +77,8 @@ export async function learnToSee(rawInput: RunInputJson): Promise<LearnToSeeResu
     retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES, 'ModelTooLargeError', 'DatasetError'] },
   });
 
+  const reports = proxyActivities<ReportActivities>({ taskQueue: input.taskQueues.gpu, startToCloseTimeout: '30 minutes', retry: { maximumAttempts: 5, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] } });
+
   try {
     const line = input.line ? await io.readLine({ line: input.line }) : undefined;
     const dataset = await executeChild(buildDataset, {
@@ -109,9 +114,32 @@ export async function learnToSee(rawInput: RunInputJson): Promise<LearnToSeeResu
     progress.exportKey = exported.exportKey;
     if (input.line) await io.recordLine({ line: input.line, datasetId: dataset.datasetId, modelId, exportKey: exported.exportKey });
 
+    let render: LearnToSeeResult['render'];
+    if (input.video) {
+      progress.stage = 'render';
+      const rendered = await executeChild(renderVideo, {
+        workflowId: `${workflowInfo().workflowId}--render`,
+        args: [{ modelId, video: input.video, renderId: input.runKey, taskQueues: input.taskQueues }],
+      });
+      render = { mp4Key: rendered.mp4Key, gifKey: rendered.gifKey };
+      progress.render = { chunks: rendered.chunks, chunksDone: rendered.chunks, outputKey: rendered.mp4Key };
+    }
+
+    progress.stage = 'report';
+    const { reportKey } = await reports.writeReport({
+      runKey: input.runKey,
+      modelId,
+      datasetId: dataset.datasetId,
+      batches: dataset.batches,
+      found: dataset.found,
+      parameters: input as unknown as Record<string, unknown>,
+      renderId: input.video ? input.runKey : undefined,
+    });
+    progress.reportKey = reportKey;
+
     progress.stage = 'done';
     log.info('run finished', { runKey: input.runKey, steps: trained.steps, pairs: dataset.pairs });
-    return { runKey: input.runKey, datasetId: dataset.datasetId, modelId, exportKey: exported.exportKey, steps: trained.steps, pairs: dataset.pairs };
+    return { runKey: input.runKey, datasetId: dataset.datasetId, modelId, exportKey: exported.exportKey, steps: trained.steps, pairs: dataset.pairs, render, reportKey };
   } catch (error) {
     progress.stage = 'failed';
     progress.error = (error as Error).message;

@@ -3,13 +3,14 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 /** Where a run is, as the `progress` query returns it (and `bloomsight status` shows it). */
 export interface RunProgress {
   runKey: string;
-  stage: 'validating' | 'scrape' | 'download' | 'dataset' | 'train' | 'export' | 'render' | 'done' | 'failed';
+  stage: 'dataset' | 'train' | 'export' | 'render' | 'report' | 'done' | 'failed';
   dataset: { found: number; batches: number; batchesDone: number; downloaded: number; duplicates: number; failed: number; pairs: number };
   training?: TrainingProgress;
   datasetId?: string;
   modelId?: string;
   exportKey?: string;
   render?: { chunks: number; chunksDone: number; outputKey?: string };
+  reportKey?: string;
   error?: string;
 }
 

@@ -1,44 +1,120 @@
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { parseConfig } from '../../config/load';
+import type { RunInputJson } from '../../config/run-input';
 import { startTemporalDevServer } from '../../services/temporal-server';
-import { openStore } from '../../storage';
+import { openStore, keys, type Store } from '../../storage';
+import { makePanClip } from '../../video';
 import { createWorkers, WORKER_ROLES } from '../../workers/create-workers';
-import { storeProbe } from '../../workflows/probe';
+import { learnToSee } from '../../workflows/learn-to-see';
+import { progressQuery } from '../../workflows/messages';
+import { formatProgress } from '../progress';
+import { readImageSources } from '../../apply/apply-images';
+import { applyModel } from './apply';
 
-/**
- * The embedded default: a Temporal dev server this process starts, the local-disk store, every
- * worker in this process. Nothing to install or configure beyond `npm run demo`.
- */
+/** The photos that ship with bloomsight (free-licence wallpapers from Debian packages). */
+export const BUNDLED_PHOTOS = resolve(__dirname, '..', '..', 'test', 'fixtures', 'photos');
+
+export const DEMO_HELP = `Usage: bloomsight demo [--out DIR] [--minutes M] [--size 64|128|256]
+
+The embedded default, with nothing to install or configure: starts a Temporal dev server and every
+worker in this process, uses the local-disk store, and runs the whole pipeline on the bundled photos
+(scrape → download → conform → k-means → train → export → render → report). Leaves in DIR
+(default ./bloomsight-demo): model/ (the export), images/ (photo | interpretation side by side),
+clip.mp4 and clip.gif, report/index.html, and the store and Temporal database it ran on.
+Running it again resumes: finished stages are found in the store and skipped.
+  --minutes  training time goal (default 3)
+  --size     image size (default 128, the CPU preset)`;
+
 export async function runDemo(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, minutes: { type: 'string' }, size: { type: 'string' } } });
   const started = Date.now();
-  const out = resolve(args[0] ?? 'bloomsight-demo');
+  const out = resolve(values.out ?? 'bloomsight-demo');
+  const minutes = Number(values.minutes ?? 3);
+  const size = Number(values.size ?? 128);
   await mkdir(out, { recursive: true });
-  console.log(`[demo] output folder ${out}`);
+  const say = (line: string) => console.log(`[demo] ${line}`);
+  say(`output folder ${out}`);
+
+  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
   const temporal = await startTemporalDevServer({ dir: join(out, 'temporal') });
-  console.log(`[demo] Temporal dev server at ${temporal.address} (UI off; database ${join(out, 'temporal', 'temporal.db')})`);
+  say(`Temporal dev server at ${temporal.address} (database ${relative(process.cwd(), join(out, 'temporal', 'temporal.db'))})`);
   const config = parseConfig({ temporal: { address: temporal.address }, store: { kind: 'fs', root: join(out, 'store') } });
   const store = await openStore(config.store);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const workers = await createWorkers({ roles: WORKER_ROLES, config, store, connection });
   const running = workers.map((w) => w.run());
-  const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }) });
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection });
   try {
-    const result = await client.workflow.execute(storeProbe, {
-      taskQueue: config.temporal.taskQueues.pipeline,
-      workflowId: `demo-probe-${Date.now()}`,
-      args: [{ taskQueues: config.temporal.taskQueues }],
-    });
-    console.log(`[demo] store probe wrote ${result.key} to ${result.location}`);
+    const clipKey = await demoClip(store, out);
+    const { io, cpu, gpu } = config.temporal.taskQueues;
+    const input: RunInputJson = {
+      runKey: 'demo',
+      query: 'flowers (bundled photos)',
+      provider: 'local-folder',
+      providerOptions: { path: BUNDLED_PHOTOS },
+      maxItems: 1000,
+      fit: 'attention',
+      partial: { method: 'kmeans', k: 7 },
+      batchSize: 4,
+      train: { preset: 'cpu', imageSize: size, timeGoalSeconds: minutes * 60, checkpointEverySeconds: 30 },
+      video: clipKey,
+      taskQueues: { io, cpu, gpu },
+    };
+    say(`pipeline run "demo" on ${config.temporal.taskQueues.pipeline}: bundled photos, k-means k=7, ${size}x${size}, ${minutes} min of training`);
+    const handle = await client.workflow.start(learnToSee, { taskQueue: config.temporal.taskQueues.pipeline, workflowId: `demo-${Date.now()}`, args: [input] });
+    const ticker = setInterval(async () => {
+      const progress = await handle.query(progressQuery).catch(() => undefined);
+      if (progress) for (const line of formatProgress(progress)) say(line);
+    }, 15_000);
+    const result = await handle.result().finally(() => clearInterval(ticker));
+    say(`trained ${result.steps} steps on ${result.pairs} pairs; export ${result.exportKey}`);
+
+    await copyResults(store, out, result.modelId, result.reportKey, result.render);
+    const images = await applyModel(store, result.modelId, await readImageSources([BUNDLED_PHOTOS]), join(out, 'images'));
+    say(`images:  ${images.length} side-by-side pictures in ${relative(process.cwd(), join(out, 'images'))}/`);
+    say(`model:   ${relative(process.cwd(), join(out, 'model'))}/`);
+    say(`clip:    ${relative(process.cwd(), join(out, 'clip.mp4'))} (and clip.gif)`);
+    say(`report:  ${relative(process.cwd(), join(out, 'report', 'index.html'))}`);
   } finally {
     for (const w of workers) w.shutdown();
     await Promise.allSettled(running);
-    await client.connection.close();
+    await clientConnection.close();
     await connection.close();
     await temporal.stop();
   }
-  console.log(`[demo] finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  say(`finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return 0;
+}
+
+/** A short clip panning across the bundled photos: the "ordinary world" the demo shows the network. */
+async function demoClip(store: Store, out: string): Promise<string> {
+  const key = 'inputs/demo-clip.mp4';
+  if (await store.exists(key)) return key;
+  const photos = ['garden.jpg', 'greenmeadow.jpg', 'raindrops.jpg'].map((name) => join(BUNDLED_PHOTOS, name));
+  const path = join(out, 'inputs', 'demo-clip.mp4');
+  await mkdir(join(out, 'inputs'), { recursive: true });
+  await makePanClip(photos, path, { seconds: 4, fps: 12 });
+  await store.putFile(key, path, { contentType: 'video/mp4' });
+  return key;
+}
+
+/** Copies the results a person wants out of the store into plain files. */
+async function copyResults(store: Store, out: string, modelId: string, reportKey: string, render?: { mp4Key: string; gifKey: string }): Promise<void> {
+  await mkdir(join(out, 'model'), { recursive: true });
+  for (const object of await store.list(`${keys.exportDir(modelId)}/`)) {
+    await store.getFile(object.key, join(out, 'model', object.key.split('/').pop()!));
+  }
+  const reportDir = reportKey.replace(/\/index\.html$/, '');
+  for (const object of await store.list(`${reportDir}/`)) {
+    await store.getFile(object.key, join(out, 'report', object.key.slice(reportDir.length + 1)));
+  }
+  if (render) {
+    await store.getFile(render.mp4Key, join(out, 'clip.mp4'));
+    await store.getFile(render.gifKey, join(out, 'clip.gif'));
+  }
 }

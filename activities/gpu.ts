@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { z } from 'zod';
+import type { RuntimeConfig } from '../config/runtime';
+import { splitPair } from '../imaging';
+import type { PartialParams } from '../imaging/partial-params';
+import { initBackend, type ActiveBackend } from '../model/backend';
+import { loadLatestCheckpoint } from '../model/checkpoint';
+import type { ImagePair } from '../model/data';
+import { exportGenerator } from '../model/export';
+import { loadExportedGeneratorWeights } from '../model/infer';
+import { resolveTrainOptions, type TrainOptionsInput } from '../model/options';
+import { Pix2Pix } from '../model/pix2pix';
+import { train, type TrainProgress } from '../model/train';
+import { getJson, keys, putJson, type Store } from '../storage';
+import { reportTrainingUpdate, type TrainingControl, type TrainingProgress } from '../workflows/messages';
+import { DatasetManifestSchema, readIfPresent } from './dataset-records';
+import { heartbeater } from './heartbeat';
+
+const TrainRecordSchema = z.object({ modelId: z.string(), steps: z.number(), stoppedBy: z.string(), trainingSeconds: z.number(), checkpointDir: z.string().optional() });
+export type TrainRecord = z.infer<typeof TrainRecordSchema>;
+
+/** Error type for a model export that is missing or unusable (non-retryable). */
+export class ExportError extends Error {
+  override readonly name = 'ExportError';
+}
+
+let backend: Promise<ActiveBackend> | undefined;
+/** The TensorFlow backend, chosen once per worker process from its configuration. */
+export function workerBackend(config: RuntimeConfig): Promise<ActiveBackend> {
+  backend ??= initBackend({
+    prefer: config.workers.gpu.backend,
+    required: config.workers.gpu.requireBackend,
+    log: (message) => console.log(`[bloomsight gpu] ${message}`),
+  });
+  return backend;
+}
+
+/** How often training reports to its workflow (progress query, stop and time-goal changes). */
+const REPORT_EVERY_MS = 5_000;
+
+/** Training and inference: the activities of the gpu queue. */
+export function createGpuActivities(store: Store, config: RuntimeConfig) {
+  return {
+    /**
+     * Trains pix2pix on a dataset until the time goal or the step limit, from the newest complete
+     * checkpoint if there is one. Heartbeats every step; reports to the workflow every few seconds
+     * (its reply carries stop requests and time-goal changes). A finished training is recorded, so a
+     * resumed run skips it.
+     */
+    async trainModel(input: { runKey: string; modelId: string; datasetId: string; options: TrainOptionsInput; fineTuneFrom?: string }): Promise<TrainRecord> {
+      const recordKey = keys.run(input.runKey, 'train.json');
+      const done = await readIfPresent(store, recordKey, TrainRecordSchema);
+      if (done) return done;
+
+      const context = Context.current();
+      const hb = heartbeater(0);
+      await workerBackend(config);
+      const manifest = await getJson(store, keys.datasetManifest(input.datasetId), DatasetManifestSchema);
+      const pairs: ImagePair[] = [];
+      const heldOut = new Set(manifest.heldOut);
+      for (const [i, pair] of manifest.pairs.filter((p) => !heldOut.has(p.sha256)).entries()) {
+        const { a, b } = await splitPair(await store.get(pair.key));
+        pairs.push({ input: a, target: b });
+        hb.beat({ loading: i + 1, of: manifest.pairs.length });
+      }
+      const initialGenerator = input.fineTuneFrom ? (await loadExportedGeneratorWeights(store, input.fineTuneFrom)).weights : undefined;
+
+      // The workflow that scheduled this activity receives the progress reports.
+      const workflowId = context.info.workflowExecution?.workflowId;
+      const workflow = workflowId ? context.client.workflow.getHandle(workflowId) : undefined;
+      const options = resolveTrainOptions(input.options);
+      let control: TrainingControl = { stop: false, timeGoalSeconds: options.timeGoalSeconds };
+      let lastReport = 0;
+      let reporting: Promise<void> | undefined;
+      const report = (progress: TrainProgress) => {
+        const details: TrainingProgress = {
+          step: progress.step,
+          maxSteps: progress.maxSteps,
+          elapsedSeconds: progress.elapsedSeconds,
+          timeGoalSeconds: progress.timeGoalSeconds,
+          imagesPerSecond: progress.imagesPerSecond,
+          etaSeconds: progress.etaSeconds,
+          losses: { gGan: progress.losses.gGan, gL1: progress.losses.gL1, d: progress.losses.d },
+          checkpointStep: progress.lastCheckpoint?.step,
+          resumedFromStep: progress.resumedFromStep,
+        };
+        // Heartbeat details are what a retry on another worker (and `temporal workflow describe`) sees.
+        context.heartbeat(details);
+        if (!workflow || reporting || Date.now() - lastReport < REPORT_EVERY_MS) return;
+        lastReport = Date.now();
+        reporting = workflow
+          .executeUpdate(reportTrainingUpdate, { args: [details] })
+          .then((reply) => void (control = reply))
+          .catch((error: unknown) => console.warn(`[bloomsight gpu] progress report failed: ${(error as Error).message}`))
+          .finally(() => (reporting = undefined));
+      };
+
+      const result = await train({
+        options,
+        pairs,
+        store,
+        modelId: input.modelId,
+        // Attempt-scoped checkpoint folders: a timed-out attempt still running cannot overwrite its retry's work.
+        attempt: `a${context.info.attempt}-${randomBytes(3).toString('hex')}`,
+        provenance: { datasetId: input.datasetId, partialInformation: { method: String(manifest.partial.method), params: manifest.partial } },
+        initialGenerator,
+        signal: context.cancellationSignal,
+        control: () => control,
+        onProgress: report,
+        onWarning: (message) => console.warn(`[bloomsight gpu] ${message}`),
+      });
+      await reporting;
+      const record: TrainRecord = {
+        modelId: input.modelId,
+        steps: result.step,
+        stoppedBy: result.stoppedBy,
+        trainingSeconds: result.trainingSeconds,
+        checkpointDir: result.lastCheckpoint?.dir,
+      };
+      result.model.dispose();
+      await putJson(store, recordKey, record);
+      return record;
+    },
+
+    /**
+     * Exports the generator of the newest complete checkpoint (TF.js layers format plus metadata.json),
+     * unless an export of that very step exists already.
+     */
+    async exportModel(input: { modelId: string; datasetId: string; partial: PartialParams }): Promise<{ exportKey: string; steps: number }> {
+      await workerBackend(config);
+      const exportKey = `${keys.exportDir(input.modelId)}/metadata.json`;
+      const latest = await loadLatestCheckpoint(store, input.modelId);
+      if (!latest) throw new ExportError(`model ${input.modelId} has no complete checkpoint to export`);
+      const existing = await readIfPresent(store, exportKey, z.object({ steps: z.number() }).passthrough());
+      if (existing?.steps === latest.content.snapshot.step) return { exportKey, steps: existing.steps };
+
+      const options = latest.content.options;
+      const model = new Pix2Pix(options);
+      try {
+        model.restore(latest.content.snapshot);
+        await exportGenerator(store, input.modelId, model.generator, {
+          provenance: latest.content.provenance ?? { datasetId: input.datasetId, partialInformation: { method: input.partial.method, params: input.partial } },
+          steps: latest.content.snapshot.step,
+          lossHistory: latest.content.lossHistory,
+          // The history's last entry holds the final (averaged) losses; per-step D real/fake parts are not checkpointed.
+          trainingSeconds: latest.content.trainingSeconds,
+          trainOptions: options,
+        });
+      } finally {
+        model.dispose();
+      }
+      return { exportKey, steps: latest.content.snapshot.step };
+    },
+  };
+}
+
+export type GpuActivities = ReturnType<typeof createGpuActivities>;

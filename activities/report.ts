@@ -1,0 +1,86 @@
+import type { RuntimeConfig } from '../config/runtime';
+import { splitPair, writePng } from '../imaging';
+import { ExportMetadataSchema } from '../model/export';
+import { loadExport, translateImages } from '../model/infer';
+import { buildReport } from '../report';
+import { getJson, keys, type Store } from '../storage';
+import { batchRecordKey, DatasetManifestSchema, DownloadRecordSchema } from './dataset-records';
+import { workerBackend } from './gpu';
+
+/** The run report needs the model (examples are translated), so it is written on the gpu queue. */
+export function createReportActivities(store: Store, config: RuntimeConfig) {
+  return {
+    /**
+     * Writes `reports/<runKey>/index.html`: parameters, dataset counts and failures by reason, loss
+     * curves from the export's history, held-out examples (partial | photo | network output), and the
+     * rendered clip copied beside it as clip.mp4. Rewritten on every call (it is cheap and reflects the latest export).
+     */
+    async writeReport(input: { runKey: string; modelId: string; datasetId: string; batches: number; found: number; parameters: Record<string, unknown>; renderId?: string }): Promise<{ reportKey: string }> {
+      await workerBackend(config);
+      const manifest = await getJson(store, keys.datasetManifest(input.datasetId), DatasetManifestSchema);
+      const metadata = await getJson(store, `${keys.exportDir(input.modelId)}/metadata.json`, ExportMetadataSchema);
+
+      const failuresByReason: Record<string, number> = {};
+      let downloaded = 0;
+      let duplicates = 0;
+      let failed = 0;
+      for (let batch = 0; batch < input.batches; batch++) {
+        const record = await getJson(store, batchRecordKey(input.runKey, batch, 'download'), DownloadRecordSchema);
+        for (const outcome of record.outcomes) {
+          if (outcome.outcome === 'downloaded') downloaded++;
+          else if (outcome.outcome === 'duplicate') duplicates++;
+          else {
+            failed++;
+            failuresByReason[outcome.reason] = (failuresByReason[outcome.reason] ?? 0) + 1;
+          }
+        }
+      }
+
+      // Held-out pairs when the dataset kept some, else the first few training pairs (said so in the notes).
+      const heldOut = new Set(manifest.heldOut);
+      const chosen = heldOut.size > 0 ? manifest.pairs.filter((p) => heldOut.has(p.sha256)) : manifest.pairs.slice(0, 6);
+      const pairs = await Promise.all(chosen.map(async (p) => ({ name: p.url.split('/').pop() ?? p.sha256.slice(0, 12), ...(await splitPair(await store.get(p.key))) })));
+      const loaded = await loadExport(store, input.modelId);
+      let outputs;
+      try {
+        outputs = await translateImages(loaded, pairs.map((p) => p.a));
+      } finally {
+        loaded.dispose();
+      }
+      const examples = await Promise.all(pairs.map(async (p, i) => ({ name: p.name, partial: await writePng(p.a), photo: await writePng(p.b), output: await writePng(outputs[i]!) })));
+
+      const reportDir = keys.report(input.runKey).replace(/\/index\.html$/, '');
+      let video: { mp4Path?: string; gif?: Buffer } | undefined;
+      if (input.renderId && (await store.exists(keys.renderOutput(input.renderId, 'render.mp4')))) {
+        const mp4 = await store.get(keys.renderOutput(input.renderId, 'render.mp4'));
+        await store.put(`${reportDir}/clip.mp4`, mp4, { contentType: 'video/mp4' });
+        const gifKey = keys.renderOutput(input.renderId, 'preview.gif');
+        video = { mp4Path: 'clip.mp4', gif: (await store.exists(gifKey)) ? await store.get(gifKey) : undefined };
+      }
+      const last = metadata.lossHistory.at(-1);
+      const html = buildReport({
+        title: `bloomsight run ${input.runKey}`,
+        runKey: input.runKey,
+        createdAt: new Date().toISOString(),
+        parameters: input.parameters,
+        dataset: { found: input.found, downloaded, duplicates, failed, pairs: manifest.pairs.length, failuresByReason, datasetId: input.datasetId },
+        training: {
+          steps: metadata.steps,
+          seconds: metadata.trainingSeconds ?? 0,
+          imagesPerSecond: metadata.trainingSeconds ? (metadata.steps * Number((metadata.trainOptions as { batchSize?: number } | undefined)?.batchSize ?? 1)) / metadata.trainingSeconds : 0,
+          backend: metadata.backend,
+          finalLosses: last && { gGan: last.gGan, gL1: last.gL1, d: last.d },
+        },
+        lossHistory: metadata.lossHistory,
+        examples,
+        video,
+        notes: heldOut.size > 0 ? [`Examples are the ${heldOut.size} held-out images the network never trained on.`] : ['The dataset was too small to hold images out: the examples were seen in training.'],
+      });
+      const reportKey = keys.report(input.runKey);
+      await store.put(reportKey, Buffer.from(html), { contentType: 'text/html' });
+      return { reportKey };
+    },
+  };
+}
+
+export type ReportActivities = ReturnType<typeof createReportActivities>;

@@ -1,0 +1,116 @@
+/**
+ * What Temporal adds per image to the dataset stages. The same activity functions run twice over
+ * the same 1000 images served from a local HTTP server, each into a fresh local-disk store:
+ *   plain    — called in a plain loop (batches, same concurrency), no Temporal;
+ *   temporal — the buildDataset workflow on a real Temporal dev server with in-process workers.
+ * Prints both wall times, images/s and the overhead ratio. Target: under 5 % for 1000 images.
+ *   npx tsx bench/orchestration.ts [images=1000] [batchSize=50] [parallelBatches=4]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { createCpuActivities } from '../activities/cpu';
+import { createIoActivities } from '../activities/io';
+import { parseConfig } from '../config/load';
+import { startTemporalDevServer } from '../services/temporal-server';
+import { FsStore } from '../storage';
+import { createWorkers } from '../workers/create-workers';
+import { buildDataset, type BuildDatasetInput } from '../workflows/build-dataset';
+import { servePhotos, syntheticPhotos } from './lib/synthetic-photos';
+
+const [count = 1000, batchSize = 50, parallelBatches = 4] = process.argv.slice(2).map(Number);
+
+async function main() {
+  const dir = await mkdtemp(join(tmpdir(), 'bloomsight-bench-orch-'));
+  const t0 = Date.now();
+  const photos = await syntheticPhotos(count);
+  const server = await servePhotos(photos);
+  console.log(`${count} synthetic photos made and served in ${((Date.now() - t0) / 1000).toFixed(1)} s; batch ${batchSize}, ${parallelBatches} batches in flight`);
+
+  const configFor = (root: string, address = '127.0.0.1:7233') =>
+    parseConfig({
+      temporal: { address },
+      store: { kind: 'fs', root },
+      download: { allowHosts: [server.host] },
+      workers: { io: { concurrency: 8 }, cpu: { concurrency: parallelBatches } },
+    });
+  const input = (store: FsStore, runKey: string): BuildDatasetInput => ({
+    runKey,
+    query: 'bench',
+    provider: 'url-list',
+    providerOptions: { key: 'inputs/urls.txt' },
+    maxItems: count,
+    imageSize: 256,
+    fit: 'centre',
+    partial: { method: 'kmeans', k: 7, paint: 'palette', blurSigma: 0, seed: 0x5eed },
+    batchSize,
+    parallelBatches,
+    taskQueues: { io: 'bench-io', cpu: 'bench-cpu', gpu: 'bench-gpu' },
+  });
+  const prepareStore = async (name: string) => {
+    const store = new FsStore(join(dir, name));
+    await store.put('inputs/urls.txt', Buffer.from(server.urls.join('\n')));
+    return store;
+  };
+
+  // Plain: the activity functions themselves, outside Temporal (a mock context only gives them heartbeat()).
+  const plainStore = await prepareStore('plain');
+  const plainConfig = configFor(plainStore.root);
+  const io = createIoActivities(plainStore, plainConfig);
+  const cpu = createCpuActivities(plainStore);
+  const env = new MockActivityEnvironment();
+  const plainStart = Date.now();
+  const spec = input(plainStore, 'plain');
+  const scrape = await env.run(io.scrapeImages, { runKey: spec.runKey, query: spec.query, provider: spec.provider, providerOptions: spec.providerOptions, maxItems: spec.maxItems });
+  const batches = Math.ceil(scrape.found / batchSize);
+  let next = 0;
+  const lane = async () => {
+    while (next < batches) {
+      const batch = next++;
+      await env.run(io.downloadBatch, { runKey: spec.runKey, batch, searchKey: scrape.searchKey, batchSize });
+      await env.run(cpu.conformBatch, { runKey: spec.runKey, batch, imageSize: spec.imageSize, fit: spec.fit });
+      await env.run(cpu.partialBatch, { runKey: spec.runKey, batch, imageSize: spec.imageSize, partial: spec.partial });
+    }
+  };
+  await Promise.all(Array.from({ length: parallelBatches }, lane));
+  const plainManifest = await env.run(cpu.writeDatasetManifest, { runKey: spec.runKey, batches, imageSize: spec.imageSize, partial: spec.partial });
+  const plainSeconds = (Date.now() - plainStart) / 1000;
+
+  // Temporal: the workflow on a real dev server.
+  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } }, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
+  const temporal = await startTemporalDevServer({ dir: join(dir, 'temporal') });
+  const temporalStore = await prepareStore('temporal');
+  const config = configFor(temporalStore.root, temporal.address);
+  config.temporal.taskQueues = { pipeline: 'bench', io: 'bench-io', cpu: 'bench-cpu', gpu: 'bench-gpu' };
+  const connection = await NativeConnection.connect({ address: temporal.address });
+  const workers = await createWorkers({ roles: ['pipeline', 'io', 'cpu'], config, store: temporalStore, connection });
+  const running = workers.map((w) => w.run());
+  const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+  const temporalStart = Date.now();
+  const result = await client.workflow.execute(buildDataset, { taskQueue: 'bench', workflowId: `bench-${Date.now()}`, args: [input(temporalStore, 'temporal')] });
+  const temporalSeconds = (Date.now() - temporalStart) / 1000;
+
+  for (const w of workers) w.shutdown();
+  await Promise.allSettled(running);
+  await client.connection.close();
+  await connection.close();
+  await temporal.stop();
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+
+  const row = (name: string, seconds: number, pairs: number) =>
+    `${name.padEnd(10)} ${seconds.toFixed(2).padStart(8)} s ${(pairs / seconds).toFixed(1).padStart(8)} img/s ${((seconds / pairs) * 1000).toFixed(2).padStart(8)} ms/img  ${pairs} pairs`;
+  console.log('\nscrape → download → conform → k-means pairs, local HTTP server → local-disk store');
+  console.log(row('plain', plainSeconds, plainManifest.pairs));
+  console.log(row('temporal', temporalSeconds, result.pairs));
+  console.log(`overhead   ${(((temporalSeconds - plainSeconds) / plainSeconds) * 100).toFixed(1)} % (temporal / plain = ${(temporalSeconds / plainSeconds).toFixed(3)}); ` +
+    `${(((temporalSeconds - plainSeconds) / count) * 1000).toFixed(2)} ms per image`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
