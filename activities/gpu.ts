@@ -17,7 +17,15 @@ import { reportTrainingUpdate, type TrainingControl, type TrainingProgress } fro
 import { DatasetManifestSchema, readIfPresent } from './dataset-records';
 import { heartbeater } from './heartbeat';
 
-const TrainRecordSchema = z.object({ modelId: z.string(), steps: z.number(), stoppedBy: z.string(), trainingSeconds: z.number(), checkpointDir: z.string().optional() });
+const TrainRecordSchema = z.object({
+  modelId: z.string(),
+  steps: z.number(),
+  stoppedBy: z.string(),
+  trainingSeconds: z.number(),
+  checkpointDir: z.string().optional(),
+  resumedFromStep: z.number().optional(),
+  fineTunedFrom: z.string().optional(),
+});
 export type TrainRecord = z.infer<typeof TrainRecordSchema>;
 
 /** Error type for a model export that is missing or unusable (non-retryable). */
@@ -117,6 +125,8 @@ export function createGpuActivities(store: Store, config: RuntimeConfig) {
         stoppedBy: result.stoppedBy,
         trainingSeconds: result.trainingSeconds,
         checkpointDir: result.lastCheckpoint?.dir,
+        resumedFromStep: result.resumedFrom?.step,
+        fineTunedFrom: input.fineTuneFrom,
       };
       result.model.dispose();
       await putJson(store, recordKey, record);

@@ -9,6 +9,7 @@ import { DEMO_HELP, runDemo } from './commands/demo';
 import { resumeCommand, RESUME_HELP } from './commands/resume';
 import { runCommand, RUN_HELP } from './commands/run';
 import { scheduleCommand, SCHEDULE_HELP } from './commands/schedule';
+import { serveCommand, SERVE_HELP } from './commands/serve';
 import { servicesCommand, SERVICES_HELP } from './commands/services';
 import { statusCommand, STATUS_HELP } from './commands/status';
 
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; help:
   resume: { run: resumeCommand, help: RESUME_HELP, summary: 'start a failed run again; finished work is skipped' },
   schedule: { run: scheduleCommand, help: SCHEDULE_HELP, summary: 'periodic retraining: create | list | delete | trigger' },
   apply: { run: applyCommand, help: APPLY_HELP, summary: 'show images or folders to a trained network (side by side)' },
+  serve: { run: serveCommand, help: SERVE_HELP, summary: 'serve the live camera page for an exported model' },
   services: { run: servicesCommand, help: SERVICES_HELP, summary: 'start or stop a local Temporal dev server and S3 server' },
 };
 

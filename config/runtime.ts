@@ -41,7 +41,7 @@ const GpuWorkerSchema = z
   .object({
     concurrency: concurrency(1),
     backend: BackendNameSchema.default('auto').describe('TensorFlow.js backend; auto = native if loadable, else pure JS'),
-    requireBackend: z.stringbool().default(false).describe('fail at start instead of falling back to a slower backend'),
+    requireBackend: z.union([z.boolean(), z.stringbool()]).default(false).describe('fail at start instead of falling back to a slower backend'),
   })
   .prefault({});
 

@@ -1,4 +1,4 @@
-import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { ConfigError, loadConfig, redactConfig } from '../config/load';
 import type { RuntimeConfig } from '../config/runtime';
 import { openStore, StoreUnavailableError } from '../storage';
@@ -21,7 +21,7 @@ export async function runWorkerProcess(roles: readonly WorkerRole[], env: NodeJS
   }
   const log = (line: string) => console.log(`[bloomsight worker ${roles.join('+')}] ${line}`);
   log(`configuration ${JSON.stringify(redactConfig(config))}`);
-  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  Runtime.install({ logger: new DefaultLogger(env.BLOOMSIGHT_LOG_LEVEL === 'debug' ? 'DEBUG' : 'INFO'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
 
   let store;
   try {

@@ -72,8 +72,8 @@ export async function learnToSee(rawInput: RunInputJson): Promise<LearnToSeeResu
   const gpu = proxyActivities<GpuActivities>({
     taskQueue: input.taskQueues.gpu,
     startToCloseTimeout: '24 hours',
-    // Training heartbeats after every step; a worker that dies is noticed within this.
-    heartbeatTimeout: '2 minutes',
+    // Training heartbeats every few steps; a worker that dies is noticed within this.
+    heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
     retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES, 'ModelTooLargeError', 'DatasetError'] },
   });
 
@@ -119,7 +119,7 @@ export async function learnToSee(rawInput: RunInputJson): Promise<LearnToSeeResu
       progress.stage = 'render';
       const rendered = await executeChild(renderVideo, {
         workflowId: `${workflowInfo().workflowId}--render`,
-        args: [{ modelId, video: input.video, renderId: input.runKey, taskQueues: input.taskQueues }],
+        args: [{ modelId, video: input.video, renderId: input.runKey, taskQueues: input.taskQueues, heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds }],
       });
       render = { mp4Key: rendered.mp4Key, gifKey: rendered.gifKey };
       progress.render = { chunks: rendered.chunks, chunksDone: rendered.chunks, outputKey: rendered.mp4Key };

@@ -1,8 +1,7 @@
-import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { RenderCpuActivities, RenderGpuActivities } from '../activities/render';
 import { TaskQueueNamesSchema } from '../config/task-queues';
-import { defineQuery } from '@temporalio/workflow';
 import { PERMANENT_ERROR_TYPES } from './retry-policy';
 import { parseInput, runKeyFromWorkflowId } from './validate';
 
@@ -13,6 +12,7 @@ export const RenderInputSchema = z.strictObject({
   panels: z.enum(['two', 'three']).default('two'),
   chunkFrames: z.number().int().min(1).max(10_000).default(48),
   parallelChunks: z.number().int().min(1).max(256).default(8),
+  heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(120),
   taskQueues: TaskQueueNamesSchema,
 });
 export type RenderInputJson = z.input<typeof RenderInputSchema>;
@@ -44,8 +44,9 @@ export async function renderVideo(rawInput: RenderInputJson): Promise<RenderVide
   const input = parseInput(RenderInputSchema, rawInput, 'render input');
   const renderId = input.renderId ?? runKeyFromWorkflowId(workflowInfo().workflowId);
   const retry = { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES, 'NotAVideoError', 'EmptyVideoError', 'MissingBinaryError', 'ExportNotFoundError', 'ExportCorruptError'] };
-  const cpu = proxyActivities<RenderCpuActivities>({ taskQueue: input.taskQueues.cpu, startToCloseTimeout: '2 hours', heartbeatTimeout: '2 minutes', retry });
-  const gpu = proxyActivities<RenderGpuActivities>({ taskQueue: input.taskQueues.gpu, startToCloseTimeout: '2 hours', heartbeatTimeout: '2 minutes', retry });
+  const timeouts = { startToCloseTimeout: '2 hours', heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000 } as const;
+  const cpu = proxyActivities<RenderCpuActivities>({ taskQueue: input.taskQueues.cpu, ...timeouts, retry });
+  const gpu = proxyActivities<RenderGpuActivities>({ taskQueue: input.taskQueues.gpu, ...timeouts, retry });
 
   const progress: RenderProgress = { chunks: 0, chunksDone: 0, frames: 0 };
   setHandler(renderProgressQuery, () => progress);

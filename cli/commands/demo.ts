@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { parseConfig } from '../../config/load';
 import type { RunInputJson } from '../../config/run-input';
 import { startTemporalDevServer } from '../../services/temporal-server';
@@ -39,7 +39,8 @@ export async function runDemo(args: string[]): Promise<number> {
   const say = (line: string) => console.log(`[demo] ${line}`);
   say(`output folder ${out}`);
 
-  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  // Workers log state changes at INFO; the demo prints its own progress instead.
+  Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
   const temporal = await startTemporalDevServer({ dir: join(out, 'temporal') });
   say(`Temporal dev server at ${temporal.address} (database ${relative(process.cwd(), join(out, 'temporal', 'temporal.db'))})`);
   const config = parseConfig({ temporal: { address: temporal.address }, store: { kind: 'fs', root: join(out, 'store') } });

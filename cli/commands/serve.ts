@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startCameraServer, DEFAULT_CAMERA_HOST, DEFAULT_CAMERA_PORT, newestExport } from '../../camera';
+import { isSafeName } from '../../camera/exports';
+import { loadConfig } from '../../config/load';
+import { FsStore, keys, openStore, StoreUnavailableError, type Store } from '../../storage';
+import { CliError } from '../context';
+
+export const SERVE_HELP = `Usage: bloomsight serve [--model MODEL_ID] [--port N] [--host HOST] [--store DIR]
+
+Serves the live camera page: open the printed URL, allow the camera, and the exported network
+paints what the camera sees (camera | partial information | interpretation, with the frame rate).
+The model's export is read from the configured store (default: the newest export there);
+--store DIR reads a local-disk store instead, e.g. the demo's <out>/store.
+--port defaults to ${DEFAULT_CAMERA_PORT} (0: any free port), --host to ${DEFAULT_CAMERA_HOST}. Browsers allow the
+camera only on https or localhost pages, so on another host serve it behind https.
+Add ?backend=cpu or ?backend=webgl to the URL to pick the TensorFlow.js backend. Ctrl-C stops it.`;
+
+function parsePort(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_CAMERA_PORT;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new CliError(`--port must be a number from 0 to 65535, got "${text}"`, 2);
+  return port;
+}
+
+async function openConfiguredStore(storeDir: string | undefined): Promise<Store> {
+  if (storeDir !== undefined) {
+    if (!existsSync(storeDir)) throw new CliError(`--store ${storeDir} does not exist`, 2);
+    return new FsStore(resolve(storeDir));
+  }
+  try {
+    return await openStore(loadConfig().store);
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) throw new CliError(error.message, 3);
+    throw error;
+  }
+}
+
+async function pickModel(store: Store, requested: string | undefined): Promise<string> {
+  if (requested !== undefined) {
+    if (!isSafeName(requested)) throw new CliError(`--model "${requested}" is not a model id`, 2);
+    if (!(await store.exists(`${keys.exportDir(requested)}/metadata.json`))) {
+      throw new CliError(`model ${requested} has no export in ${store.location} (no ${keys.exportDir(requested)}/metadata.json)`, 2);
+    }
+    return requested;
+  }
+  const newest = await newestExport(store);
+  if (!newest) throw new CliError(`no exported model in ${store.location}: train one (bloomsight demo, bloomsight run) or pass --store DIR`, 2);
+  return newest;
+}
+
+export async function serveCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { model: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, store: { type: 'string' } },
+  });
+  const port = parsePort(values.port);
+  const host = values.host ?? DEFAULT_CAMERA_HOST;
+  const store = await openConfiguredStore(values.store);
+  const modelId = await pickModel(store, values.model);
+  const server = await startCameraServer({ store, modelId, port, host }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') throw new CliError(`port ${port} on ${host} is in use; pick another with --port`, 2);
+    if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') throw new CliError(`cannot listen on ${host}: ${error.message}`, 2);
+    throw error;
+  });
+  console.log(`bloomsight: serving model ${modelId} from ${store.location}`);
+  console.log(`open ${server.url}  (Ctrl-C to stop)`);
+  await new Promise<void>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  await server.close();
+  console.log('bloomsight: stopped');
+  return 0;
+}
