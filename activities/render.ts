@@ -26,6 +26,7 @@ export const RenderPlanSchema = z.object({
 });
 export type RenderPlan = z.infer<typeof RenderPlanSchema>;
 
+/** What a finished chunk left in the store; `translateCalls` = inference batches the call that returns it ran. */
 const ChunkRecordSchema = z.object({ index: z.number(), frames: z.number(), translateCalls: z.number(), renderedBy: z.string(), key: z.string() });
 export type ChunkRecord = z.infer<typeof ChunkRecordSchema>;
 
@@ -101,7 +102,8 @@ export function createRenderGpuActivities(store: Store, config: RuntimeConfig, i
     async renderVideoChunk(input: { renderId: string; index: number }): Promise<ChunkRecord> {
       const recordKey = chunkRecordKey(input.renderId, input.index);
       const done = await readIfPresent(store, recordKey, ChunkRecordSchema);
-      if (done && (await store.exists(done.key))) return done;
+      // Found finished: no inference ran in this attempt.
+      if (done && (await store.exists(done.key))) return { ...done, translateCalls: 0 };
       await workerBackend(config);
       const plan = await getJson(store, planKey(input.renderId), RenderPlanSchema);
       const chunk = plan.chunks.find((c) => c.index === input.index);

@@ -47,10 +47,10 @@ export function testConfig(title: string, store: Store): RuntimeConfig {
 }
 
 /** A client plus in-process workers for `roles`, on the real server; `stop()` shuts them down. */
-export async function startTestWorkers(config: RuntimeConfig, store: Store, roles: WorkerRole[] = ['pipeline', 'io', 'cpu', 'gpu']) {
+export async function startTestWorkers(config: RuntimeConfig, store: Store, roles: WorkerRole[] = ['pipeline', 'io', 'cpu', 'gpu'], identity?: string) {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const workers = await createWorkers({ roles, config, store, connection, workflowBundle: await workflowBundle() });
+  const workers = await createWorkers({ roles, config, store, connection, identity, workflowBundle: await workflowBundle() });
   const running = workers.map((w) => w.run());
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
