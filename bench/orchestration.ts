@@ -64,7 +64,7 @@ async function main() {
   const env = new MockActivityEnvironment();
   const plainStart = Date.now();
   const spec = input(plainStore, 'plain');
-  const scrape = await env.run(io.scrapeImages, { runKey: spec.runKey, query: spec.query, provider: spec.provider, providerOptions: spec.providerOptions, maxItems: spec.maxItems });
+  const scrape = (await env.run(io.scrapeImages, { runKey: spec.runKey, query: spec.query, provider: spec.provider, providerOptions: spec.providerOptions, maxItems: spec.maxItems })) as Awaited<ReturnType<typeof io.scrapeImages>>;
   const batches = Math.ceil(scrape.found / batchSize);
   let next = 0;
   const lane = async () => {
@@ -76,7 +76,7 @@ async function main() {
     }
   };
   await Promise.all(Array.from({ length: parallelBatches }, lane));
-  const plainManifest = await env.run(cpu.writeDatasetManifest, { runKey: spec.runKey, batches, imageSize: spec.imageSize, partial: spec.partial });
+  const plainManifest = (await env.run(cpu.writeDatasetManifest, { runKey: spec.runKey, batches, imageSize: spec.imageSize, partial: spec.partial })) as Awaited<ReturnType<typeof cpu.writeDatasetManifest>>;
   const plainSeconds = (Date.now() - plainStart) / 1000;
 
   // Temporal: the workflow on a real dev server.

@@ -131,8 +131,11 @@ describe('renderVideo on the real Temporal server and S3 store', () => {
       await store.put('inputs/not-a-video.mp4', Buffer.from('this is text, not a video'));
       const error = await env.client.workflow
         .execute(renderVideo, { taskQueue: config.temporal.taskQueues.pipeline, workflowId: `bad-${randomUUID()}`, args: [{ ...input('bad-video', 1), video: 'inputs/not-a-video.mp4' }] })
-        .catch((e: unknown) => e as Error & { cause?: { cause?: { type?: string; message?: string } } });
-      expect(error.cause?.cause?.type).toBe('NotAVideoError');
+        .then(
+          () => undefined,
+          (e: unknown) => e as Error & { cause?: { cause?: { type?: string; message?: string } } },
+        );
+      expect(error?.cause?.cause?.type).toBe('NotAVideoError');
     } finally {
       await env.stop();
     }
