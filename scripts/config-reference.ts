@@ -1,0 +1,65 @@
+/**
+ * Prints the configuration reference (runtime configuration and run input) as Markdown tables,
+ * generated from the zod schemas. The README embeds its output between markers; a test keeps them equal.
+ *   npx tsx scripts/config-reference.ts
+ */
+import { z } from 'zod';
+import { RunInputSchema } from '../config/run-input';
+import { RuntimeConfigSchema } from '../config/runtime';
+
+interface JsonSchema {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  enum?: unknown[];
+  const?: unknown;
+  default?: unknown;
+  description?: string;
+  items?: JsonSchema;
+  minimum?: number;
+  maximum?: number;
+  pattern?: string;
+}
+
+function typeOf(schema: JsonSchema): string {
+  if (schema.enum) return schema.enum.map((v) => JSON.stringify(v)).join(' \\| ');
+  if (schema.const !== undefined) return JSON.stringify(schema.const);
+  const variants = schema.anyOf ?? schema.oneOf;
+  if (variants) return [...new Set(variants.map(typeOf))].join(' \\| ');
+  if (schema.type === 'array') return `${schema.items ? typeOf(schema.items) : 'any'}[]`;
+  // zod's .int() adds ±MAX_SAFE_INTEGER bounds: noise in a reference table.
+  const min = schema.minimum !== undefined && schema.minimum > Number.MIN_SAFE_INTEGER ? schema.minimum : undefined;
+  const max = schema.maximum !== undefined && schema.maximum < Number.MAX_SAFE_INTEGER ? schema.maximum : undefined;
+  const range = min !== undefined || max !== undefined ? ` ${min ?? ''}..${max ?? ''}` : '';
+  return `${Array.isArray(schema.type) ? schema.type.join('\\|') : (schema.type ?? 'any')}${range}`;
+}
+
+function rows(schema: JsonSchema, path: string[], envName: ((path: string[]) => string) | undefined, out: string[]): void {
+  const variants = schema.anyOf ?? schema.oneOf;
+  if (variants && variants.every((v) => v.properties)) {
+    for (const variant of variants) rows(variant, path, envName, out);
+    return;
+  }
+  if (schema.properties && path.length < 4) {
+    for (const [key, child] of Object.entries(schema.properties)) rows(child, [...path, key], envName, out);
+    return;
+  }
+  const name = path.join('.');
+  if (out.some((row) => row.startsWith(`| \`${name}\``)) && !variants) return;
+  const env = envName ? ` | \`${envName(path)}\`` : '';
+  const def = schema.default !== undefined ? `\`${JSON.stringify(schema.default)}\`` : '';
+  out.push(`| \`${name}\`${env} | ${typeOf(schema)} | ${def} | ${(schema.description ?? '').replace(/\|/g, '\\|')} |`);
+}
+
+const toEnv = (path: string[]) => `BLOOMSIGHT_${path.map((p) => p.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()).join('__')}`;
+
+export function configReference(): string {
+  const runtime: string[] = ['| field | environment variable | type | default | meaning |', '|---|---|---|---|---|'];
+  rows(z.toJSONSchema(RuntimeConfigSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema, [], toEnv, runtime);
+  const input: string[] = ['| field | type | default | meaning |', '|---|---|---|---|'];
+  rows(z.toJSONSchema(RunInputSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema, [], undefined, input);
+  return ['### Runtime configuration (workers, CLI)', '', ...runtime, '', '### Run input (`learnToSee`)', '', ...input, ''].join('\n');
+}
+
+if (require.main === module) process.stdout.write(configReference());
