@@ -1,0 +1,201 @@
+// Video render bench: npx tsx bench/render.ts [--seconds 5] [--fps 25] [--size 128] [--ngf 32] [--store DIR --model ID]
+//
+// On a synthetic clip (a slow pan across three fixture photos, made with ffmpeg in a temp dir) prints:
+//   1. flicker: mean absolute frame-to-frame difference (0..255, mean over pixels and channels) of the
+//      partial-information frames and of the network's output frames, naive per-frame k-means vs stable;
+//   2. frames/s of decode, conform, partial information (stable, naive), inference and encode;
+//   3. frames/s end to end (renderChunk: decode -> preprocess -> inference -> compose -> encode) beside
+//      inference alone on the same frames, and the share of time spent around inference (target < 15%).
+// The network is a trained export when --store/--model name one (an FsStore root and a model id);
+// otherwise a fixed, randomly initialised U-Net from model/networks.ts: untrained, but real and
+// deterministic, so it shows how flicker in its input propagates to its output.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { concatHorizontal, PartialParamsSchema, type PartialParams, type RgbImage } from '../imaging';
+import { initBackend } from '../model/backend';
+import { imageToTensor, tensorToImages } from '../model/data';
+import { loadExport, translateImages } from '../model/infer';
+import { createGenerator, disposeNetwork, generate } from '../model/networks';
+import { ParameterReader } from '../model/params';
+import { FsStore } from '../storage';
+import {
+  conformFrame,
+  coverSize,
+  decodeFrames,
+  encodeFrames,
+  FlickerMeter,
+  makePanClip,
+  probeVideo,
+  renderChunk,
+  StablePartial,
+  type PartialMode,
+  type Translate,
+} from '../video';
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    fps: { type: 'string', default: '25' },
+    size: { type: 'string', default: '128' },
+    ngf: { type: 'string', default: '32' },
+    store: { type: 'string' },
+    model: { type: 'string' },
+  },
+});
+const PHOTOS = ['calla.jpg', 'garden.jpg', 'yellowflower.jpg'].map((name) => join(__dirname, '..', 'test', 'fixtures', 'photos', name));
+const BATCH = 8;
+
+interface Network {
+  description: string;
+  size: number;
+  params: PartialParams;
+  translate: Translate;
+  dispose(): void;
+}
+
+async function loadNetwork(): Promise<Network> {
+  if (args.store && args.model) {
+    const loaded = await loadExport(new FsStore(args.store), args.model);
+    const recorded = loaded.metadata.partialInformation;
+    const params = PartialParamsSchema.parse(recorded ? { method: recorded.method, ...recorded.params } : { method: 'kmeans' });
+    return {
+      description: `trained export ${args.model} (${loaded.metadata.imageSize}px, ${loaded.metadata.steps} steps)`,
+      size: loaded.metadata.imageSize,
+      params,
+      translate: (images) => translateImages(loaded, images, BATCH),
+      dispose: () => loaded.dispose(),
+    };
+  }
+  const size = Number(args.size);
+  const ngf = Number(args.ngf);
+  const g = createGenerator({ imageSize: size, ngf, ndf: ngf, dropout: 0, batchNormMomentum: 0.99, batchNormEpsilon: 1e-5 }, 1);
+  // Untrained moving statistics (0, 1) shrink the signal to a flat grey; each frame's own batch-norm
+  // statistics (pix2pix's test-time setting, batch of one) keep the output dependent on the input.
+  const translateOne = (image: RgbImage): RgbImage => {
+    const output = tf.tidy(() => generate(g, imageToTensor([image]), { training: true, dropoutSeed: 0 }, new ParameterReader()));
+    const [result] = tensorToImages(output);
+    output.dispose();
+    return result!;
+  };
+  return {
+    description: `untrained U-Net (random init, seed 1, ${size}px, ngf ${ngf}; batch norm on each frame's own statistics, no dropout)`,
+    size,
+    params: PartialParamsSchema.parse({ method: 'kmeans', k: 7 }),
+    translate: async (images) => images.map(translateOne),
+    dispose: () => disposeNetwork(g),
+  };
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const t0 = performance.now();
+  const value = await run();
+  return { value, seconds: (performance.now() - t0) / 1000 };
+}
+
+function rate(frames: number, seconds: number): string {
+  return `${(frames / seconds).toFixed(1).padStart(7)} frames/s`;
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend({ prefer: 'auto', log: (message) => (message.includes('WARNING') ? console.warn(message) : undefined) });
+  const network = await loadNetwork();
+  const { size, params } = network;
+  const dir = await mkdtemp(join(tmpdir(), 'bloomsight-bench-render-'));
+  try {
+    const clip = await makePanClip(PHOTOS, join(dir, 'pan.mp4'), { seconds: Number(args.seconds), fps: Number(args.fps) });
+    const video = await probeVideo(clip);
+    console.log(`bench/render: ${video.frameCount} frames ${video.width}x${video.height} @ ${video.fps} fps (${video.durationSeconds}s pan across ${PHOTOS.length} photos), model size ${size}, ${params.method} k=${'k' in params ? params.k : '-'}`);
+    console.log(`network: ${network.description}`);
+    const load = loadavg()[0]!;
+    const cores = availableParallelism();
+    console.log(`node ${process.version}, tfjs backend ${backend.name}${backend.native ? ' (native)' : ''}, cores ${cores}, load average ${load.toFixed(1)}${load > cores * 0.5 ? ' (other work on this machine: rates are noisy)' : ''}`);
+
+    // Stage by stage, each on its own so the rates do not share the CPU.
+    const decodeSize = coverSize(video, size);
+    const decoded = await timed(async () => {
+      const frames: RgbImage[] = [];
+      for await (const { image } of decodeFrames(clip, { video, size: decodeSize })) frames.push(image);
+      return frames;
+    });
+    const conformed = await timed(() => Promise.all(decoded.value.map((frame) => conformFrame(frame, size))));
+    const originals = conformed.value;
+    const n = originals.length;
+
+    const partials = {} as Record<PartialMode, { frames: RgbImage[]; seconds: number; restarts: number }>;
+    for (const mode of ['naive', 'stable'] as const) {
+      const partial = new StablePartial(params, { mode });
+      const run = await timed(async () => {
+        const frames: RgbImage[] = [];
+        for (const frame of originals) frames.push(await partial.next(frame));
+        return frames;
+      });
+      partials[mode] = { frames: run.value, seconds: run.seconds, restarts: partial.restarts };
+    }
+
+    const outputs = {} as Record<PartialMode, { frames: RgbImage[]; seconds: number }>;
+    await network.translate(partials.stable.frames.slice(0, 1)); // warm-up (kernel selection, allocation)
+    for (const mode of ['naive', 'stable'] as const) {
+      const run = await timed(async () => {
+        const frames: RgbImage[] = [];
+        for (let i = 0; i < n; i += BATCH) frames.push(...(await network.translate(partials[mode].frames.slice(i, i + BATCH))));
+        return frames;
+      });
+      outputs[mode] = { frames: run.value, seconds: run.seconds };
+    }
+
+    const composed = originals.map((original, i) => concatHorizontal([original, outputs.stable.frames[i]!]));
+    const encoded = await timed(() => encodeFrames(composed, { outPath: join(dir, 'encoded.mp4'), width: 2 * size, height: size, frameRate: video.frameRate }));
+
+    const flicker = (frames: RgbImage[]) => {
+      const meter = new FlickerMeter();
+      frames.forEach((frame) => meter.add(frame));
+      return meter.mean();
+    };
+    const row = (label: string, naive: number, stable: number) =>
+      console.log(`${label.padEnd(24)} ${naive.toFixed(2).padStart(8)} ${stable.toFixed(2).padStart(8)} ${(stable / naive).toFixed(3).padStart(14)}`);
+    console.log(`\nflicker: mean |frame t - frame t-1| over pixels and channels, 0..255, ${n - 1} frame pairs`);
+    console.log(`${''.padEnd(24)} ${'naive'.padStart(8)} ${'stable'.padStart(8)} ${'stable/naive'.padStart(14)}`);
+    row('partial information', flicker(partials.naive.frames), flicker(partials.stable.frames));
+    row('output frames', flicker(outputs.naive.frames), flicker(outputs.stable.frames));
+    console.log(`${'original frames'.padEnd(24)} ${flicker(originals).toFixed(2).padStart(8)}  (the pan itself: motion, not flicker)`);
+    console.log(`stable restarts (cold k-means after a cluster emptied): ${partials.stable.restarts}`);
+
+    console.log(`\nstages, ${n} frames, one stage at a time:`);
+    console.log(`  decode (ffmpeg -> RGB ${decodeSize.width}x${decodeSize.height})  ${rate(n, decoded.seconds)}`);
+    console.log(`  conform (centre crop ${size}x${size})        ${rate(n, conformed.seconds)}`);
+    console.log(`  partial, naive k-means             ${rate(n, partials.naive.seconds)}`);
+    console.log(`  partial, stable k-means            ${rate(n, partials.stable.seconds)}`);
+    console.log(`  inference (batches of ${BATCH})           ${rate(n, outputs.stable.seconds)}`);
+    console.log(`  encode (H.264 ${2 * size}x${size})            ${rate(n, encoded.seconds)}`);
+
+    // End to end, as the render activity runs it: one chunk covering the clip.
+    let inferenceSeconds = 0;
+    const measuredTranslate: Translate = async (images) => {
+      const t0 = performance.now();
+      const result = await network.translate(images);
+      inferenceSeconds += (performance.now() - t0) / 1000;
+      return result;
+    };
+    const endToEnd = await timed(() =>
+      renderChunk({ videoPath: clip, video, chunk: { index: 0, startFrame: 0, frameCount: n }, size, panels: 'two', translate: measuredTranslate, partialParams: params, outPath: join(dir, 'render.mp4'), batchSize: BATCH }),
+    );
+    const around = 1 - inferenceSeconds / endToEnd.seconds;
+    console.log(`\nend to end (renderChunk: decode -> conform -> stable partial -> inference -> compose -> encode):`);
+    console.log(`  end to end                         ${rate(endToEnd.value.frames, endToEnd.seconds)}`);
+    console.log(`  inference alone, same frames       ${rate(n, outputs.stable.seconds)}`);
+    console.log(`  inference inside the render        ${rate(n, inferenceSeconds)}`);
+    console.log(`  ratio end to end / inference alone ${(n / endToEnd.seconds / (n / outputs.stable.seconds)).toFixed(3).padStart(7)}`);
+    console.log(`  time around inference              ${(around * 100).toFixed(1).padStart(6)}%  (target < 15%)`);
+  } finally {
+    network.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
