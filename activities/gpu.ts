@@ -81,14 +81,26 @@ export function createGpuActivities(store: Store, config: RuntimeConfig) {
       let control: TrainingControl = { stop: false, timeGoalSeconds: options.timeGoalSeconds };
       let lastReport = 0;
       let reporting: Promise<void> | undefined;
+      // Throughput over the last report interval: one step's rate is too noisy to show.
+      let rateMark = { time: performance.now(), step: -1 };
+      let imagesPerSecond = 0;
       const report = (progress: TrainProgress) => {
+        const now = performance.now();
+        if (rateMark.step < 0) rateMark = { time: now, step: progress.step };
+        else if (now - rateMark.time >= 2000) {
+          imagesPerSecond = ((progress.step - rateMark.step) * options.batchSize) / ((now - rateMark.time) / 1000);
+          rateMark = { time: now, step: progress.step };
+        }
         const details: TrainingProgress = {
           step: progress.step,
           maxSteps: progress.maxSteps,
           elapsedSeconds: progress.elapsedSeconds,
           timeGoalSeconds: progress.timeGoalSeconds,
-          imagesPerSecond: progress.imagesPerSecond,
-          etaSeconds: progress.etaSeconds,
+          imagesPerSecond,
+          etaSeconds: Math.min(
+            Math.max(0, progress.timeGoalSeconds - progress.elapsedSeconds),
+            imagesPerSecond > 0 ? ((progress.maxSteps - progress.step) * options.batchSize) / imagesPerSecond : Infinity,
+          ),
           losses: { gGan: progress.losses.gGan, gL1: progress.losses.gL1, d: progress.losses.d },
           checkpointStep: progress.lastCheckpoint?.step,
           resumedFromStep: progress.resumedFromStep,
