@@ -122,7 +122,7 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
   const resumed = request.start === 'fresh' ? undefined : await loadLatestCheckpoint(store, modelId, (s) => warn(`skipping checkpoint ${s.dir}: ${s.reason}`));
   if (resumed) options = compatibleOptions(resumed.content.options, options);
 
-  const dataset = new PairDataset(request.pairs, options.imageSize, options.jitter, options.seed);
+  const dataset = await PairDataset.load(request.pairs, options.imageSize, options.jitter, options.seed);
   const model = new Pix2Pix(options);
   let cursor = 0;
   let trainingSeconds = 0;
@@ -282,7 +282,7 @@ class Run {
       request.modelId,
       request.attempt,
       {
-        snapshot: model.snapshot(),
+        snapshot: await model.snapshotAsync(),
         options,
         data,
         lossHistory: this.lossHistory,

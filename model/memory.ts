@@ -1,0 +1,162 @@
+/**
+ * Will a configuration fit? A deliberately simple estimate, checked before any tensor is made:
+ *
+ *   parameters x 9 float32 copies (weights, Adam m and v, gradients in libtensorflow; while a checkpoint
+ *     is written, a JS copy of weights, m and v plus the packed bytes of the largest part)
+ * + activations the gradient tape keeps for one step (per sample, both networks, backward doubles it)
+ * + the training pairs held in memory
+ * + a fixed runtime overhead (Node, libtensorflow, thread pools)
+ *
+ * Calibrated against the peak RSS bench/train.ts measures (about 1.0 GB at 128/32 and 3.0 GB at
+ * 256/64, batch 1, native backend); it errs on the high side.
+ */
+import { totalmem } from 'node:os';
+import { discriminatorFilters, encoderFilters } from './networks';
+import { PRESETS, type PresetName, type TrainOptions } from './options';
+
+export interface MemoryEstimate {
+  parameterBytes: number;
+  activationBytes: number;
+  dataBytes: number;
+  overheadBytes: number;
+  totalBytes: number;
+  generatorParameters: number;
+  discriminatorParameters: number;
+}
+
+export type SizeOptions = Pick<TrainOptions, 'imageSize' | 'ngf' | 'ndf' | 'batchSize'>;
+
+const BYTES = 4;
+const PARAMETER_COPIES = 9;
+const RUNTIME_OVERHEAD = 700 * 2 ** 20;
+/** Tensors the tape keeps per layer output (conv, norm, activation, concat), times 2 for gradients in flight. */
+const ENCODER_COPIES = 3;
+const DECODER_COPIES = 6;
+const BACKWARD_FACTOR = 2;
+
+export function generatorParameterCount(imageSize: number, ngf: number): number {
+  const f = encoderFilters(imageSize, ngf);
+  let count = 0;
+  f.forEach((out, i) => {
+    count += 16 * (i === 0 ? 3 : f[i - 1]) * out + 2 * out;
+  });
+  const dec = f.slice(0, -1).reverse();
+  dec.forEach((out, j) => {
+    count += 16 * (j === 0 ? f[f.length - 1] : dec[j - 1] * 2) * out + 2 * out;
+  });
+  return count + 16 * f[0] * 2 * 3 + 3;
+}
+
+export function discriminatorParameterCount(ndf: number): number {
+  const f = discriminatorFilters(ndf);
+  let count = 0;
+  f.forEach((out, i) => {
+    count += 16 * (i === 0 ? 6 : f[i - 1]) * out + 2 * out;
+  });
+  return count + 16 * f[3] + 1;
+}
+
+/** Floats the tape holds for one sample. */
+function activationFloats(imageSize: number, ngf: number, ndf: number): number {
+  const f = encoderFilters(imageSize, ngf);
+  let g = 0;
+  f.forEach((out, i) => {
+    const side = imageSize / 2 ** (i + 1);
+    g += ENCODER_COPIES * side * side * out;
+  });
+  f.slice(0, -1).forEach((out, i) => {
+    const side = imageSize / 2 ** (i + 1);
+    g += DECODER_COPIES * side * side * out;
+  });
+  g += 3 * imageSize * imageSize * 3;
+  let d = 6 * imageSize * imageSize;
+  discriminatorFilters(ndf).forEach((out, i) => {
+    const side = imageSize / 2 ** Math.min(i + 1, 3);
+    d += ENCODER_COPIES * side * side * out;
+  });
+  return g + 2 * d;
+}
+
+export function estimateMemory(options: SizeOptions, dataBytes = 0): MemoryEstimate {
+  const generatorParameters = generatorParameterCount(options.imageSize, options.ngf);
+  const discriminatorParameters = discriminatorParameterCount(options.ndf);
+  const parameterBytes = PARAMETER_COPIES * BYTES * (generatorParameters + discriminatorParameters);
+  const activationBytes = BACKWARD_FACTOR * BYTES * options.batchSize * activationFloats(options.imageSize, options.ngf, options.ndf);
+  const overheadBytes = RUNTIME_OVERHEAD;
+  return {
+    parameterBytes,
+    activationBytes,
+    dataBytes,
+    overheadBytes,
+    totalBytes: parameterBytes + activationBytes + dataBytes + overheadBytes,
+    generatorParameters,
+    discriminatorParameters,
+  };
+}
+
+export function defaultMemoryBudget(): number {
+  return Math.floor(totalmem() * 0.8);
+}
+
+export interface SmallerConfiguration {
+  preset?: PresetName;
+  options: SizeOptions;
+  estimate: MemoryEstimate;
+}
+
+/**
+ * Thrown by checkMemory (and so by train) before training starts when the estimate exceeds the
+ * budget. Carries the estimate and, when one fits, a smaller configuration to use instead.
+ */
+export class ModelTooLargeError extends Error {
+  override readonly name = 'ModelTooLargeError';
+  constructor(
+    readonly options: SizeOptions,
+    readonly estimate: MemoryEstimate,
+    readonly budgetBytes: number,
+    readonly suggestion: SmallerConfiguration | undefined,
+  ) {
+    const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
+    const { imageSize, ngf, ndf, batchSize } = options;
+    const advice = suggestion
+      ? `try ${suggestion.preset ? `preset '${suggestion.preset}' (` : '('}${describe(suggestion.options)}), estimated ${gib(suggestion.estimate.totalBytes)}`
+      : 'no smaller configuration fits either: raise memoryBudgetBytes or use a machine with more memory';
+    super(
+      `model too large: ${imageSize}x${imageSize}, ngf=${ngf}, ndf=${ndf}, batch ${batchSize} needs about ${gib(estimate.totalBytes)} ` +
+        `(parameters and optimiser ${gib(estimate.parameterBytes)}, activations ${gib(estimate.activationBytes)}, ` +
+        `data ${gib(estimate.dataBytes)}, runtime ${gib(estimate.overheadBytes)}) but the budget is ${gib(budgetBytes)}; ${advice}`,
+    );
+  }
+}
+
+function describe(o: SizeOptions): string {
+  return `${o.imageSize}x${o.imageSize}, ngf=${o.ngf}, ndf=${o.ndf}, batch ${o.batchSize}`;
+}
+
+/** Largest preset (or reduction of the request) that fits the budget. */
+export function suggestSmaller(options: SizeOptions, budgetBytes: number, dataBytesPerPixel = 0): SmallerConfiguration | undefined {
+  const candidates: SmallerConfiguration[] = [];
+  for (const preset of ['gpu', 'cpu'] as const) {
+    const p = PRESETS[preset];
+    candidates.push({ preset, options: { ...p }, estimate: estimateMemory(p, dataBytesPerPixel * p.imageSize ** 2) });
+  }
+  for (let size = options.imageSize; size >= 64; size /= 2) {
+    for (const batchSize of [options.batchSize, 1]) {
+      const o = { imageSize: size, ngf: options.ngf, ndf: options.ndf, batchSize };
+      candidates.push({ options: o, estimate: estimateMemory(o, dataBytesPerPixel * size ** 2) });
+    }
+  }
+  candidates.push({ options: { imageSize: 64, ngf: 16, ndf: 16, batchSize: 1 }, estimate: estimateMemory({ imageSize: 64, ngf: 16, ndf: 16, batchSize: 1 }) });
+  const requested = estimateMemory(options).totalBytes;
+  return candidates.find((c) => c.estimate.totalBytes <= budgetBytes && c.estimate.totalBytes < requested);
+}
+
+/** Throws ModelTooLargeError when the configuration will not fit; returns the estimate otherwise. */
+export function checkMemory(options: SizeOptions, budgetBytes = defaultMemoryBudget(), dataBytes = 0): MemoryEstimate {
+  const estimate = estimateMemory(options, dataBytes);
+  if (estimate.totalBytes > budgetBytes) {
+    const perPixel = dataBytes / options.imageSize ** 2;
+    throw new ModelTooLargeError(options, estimate, budgetBytes, suggestSmaller(options, budgetBytes, perPixel));
+  }
+  return estimate;
+}
