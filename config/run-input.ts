@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PartialParamsSchema } from '../imaging/partial-params';
 import { TrainOptionsSchema } from '../model/options';
+import { ProviderNameSchema } from '../sources/providers/names';
 import { TaskQueueNamesSchema } from './task-queues';
 
 /**
@@ -15,7 +16,6 @@ const runKey = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or hyphens, starting with a letter or digit');
 
-export const ProviderNameSchema = z.enum(['openverse', 'wikimedia', 'google', 'url-list', 'local-folder']);
 
 export const RunInputSchema = z.strictObject({
   runKey: runKey.describe('names the run in the store; starting the same key again resumes it'),

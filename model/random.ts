@@ -3,6 +3,8 @@
  * run draws exactly what an uninterrupted one would without saving any generator state.
  */
 
+import { createPrng } from '../imaging/prng';
+
 /** A 31-bit seed derived from a base seed and a label (FNV-1a over the label, then a murmur3 finaliser). */
 export function seedFor(seed: number, label: string): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
@@ -18,17 +20,8 @@ export function seedFor(seed: number, label: string): number {
   return h & 0x7fffffff;
 }
 
-/** mulberry32: floats in [0, 1), identical on every platform. */
-export function createPrng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seeded PRNG as the imaging code (mulberry32). */
+export { createPrng };
 
 /** A Fisher-Yates permutation of 0..n-1 drawn from `seed`. */
 export function permutation(n: number, seed: number): Uint32Array {

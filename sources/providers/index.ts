@@ -6,6 +6,7 @@ import { openverse, OpenverseOptionsSchema } from './openverse';
 import type { ProviderContext, SearchProvider, SearchResult } from './types';
 import { urlList, UrlListOptionsSchema } from './url-list';
 import { wikimedia, WikimediaOptionsSchema } from './wikimedia';
+import { ProviderNameSchema, type ProviderName } from './names';
 
 /** Every search provider, by the name used in workflow input and store keys. */
 export const providers = {
@@ -14,10 +15,9 @@ export const providers = {
   google,
   'url-list': urlList,
   'local-folder': localFolder,
-} as const;
+} as const satisfies Record<ProviderName, unknown>;
 
-export type ProviderName = keyof typeof providers;
-export const ProviderNameSchema = z.enum(['openverse', 'wikimedia', 'google', 'url-list', 'local-folder']);
+export { ProviderNameSchema, type ProviderName };
 
 const query = z.string().trim().min(1).max(500);
 const maxItems = z.number().int().min(1).max(100_000);
