@@ -6,6 +6,7 @@ import { ConfigError } from '../config/load';
 import { CliError } from './context';
 import { applyCommand, APPLY_HELP } from './commands/apply';
 import { DEMO_HELP, runDemo } from './commands/demo';
+import { renderCommand, RENDER_HELP } from './commands/render';
 import { resumeCommand, RESUME_HELP } from './commands/resume';
 import { runCommand, RUN_HELP } from './commands/run';
 import { scheduleCommand, SCHEDULE_HELP } from './commands/schedule';
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; help:
   status: { run: statusCommand, help: STATUS_HELP, summary: "show a run's progress (--watch to follow it)" },
   resume: { run: resumeCommand, help: RESUME_HELP, summary: 'start a failed run again; finished work is skipped' },
   schedule: { run: scheduleCommand, help: SCHEDULE_HELP, summary: 'periodic retraining: create | list | delete | trigger' },
+  render: { run: renderCommand, help: RENDER_HELP, summary: 'render a video side by side with the network (MP4 + GIF)' },
   apply: { run: applyCommand, help: APPLY_HELP, summary: 'show images or folders to a trained network (side by side)' },
   serve: { run: serveCommand, help: SERVE_HELP, summary: 'serve the live camera page for an exported model' },
   services: { run: servicesCommand, help: SERVICES_HELP, summary: 'start or stop a local Temporal dev server and S3 server' },

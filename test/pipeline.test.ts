@@ -8,7 +8,7 @@ import { ExportMetadataSchema } from '../model/export';
 import { getJson, keys, type Store } from '../storage';
 import { makePanClip, probeVideo } from '../video';
 import { learnToSee } from '../workflows/learn-to-see';
-import { progressQuery } from '../workflows/messages';
+import { changeTimeGoalUpdate, progressQuery, stopTrainingSignal } from '../workflows/messages';
 import { PHOTOS_DIR } from './helpers/http-fixtures';
 import { freshS3Store } from './helpers/services';
 import { startTestWorkers, testConfig } from './helpers/temporal';
@@ -74,6 +74,39 @@ describe('learnToSee end to end on the real Temporal server and S3 store', () =>
     const report = (await store.get(result.reportKey)).toString();
     expect(report).toContain(runKey);
     expect(report).toContain('clip.mp4');
+  });
+
+  it('obeys a stopTraining signal and a time-goal update while training, then exports', async () => {
+    const { io, cpu, gpu } = config.temporal.taskQueues;
+    const start = (runKey: string) =>
+      env.client.workflow.start(learnToSee, {
+        taskQueue: config.temporal.taskQueues.pipeline,
+        workflowId: runKey,
+        args: [{ runKey, provider: 'local-folder', providerOptions: { path: PHOTOS_DIR }, train: { imageSize: 64, ngf: 8, ndf: 8, timeGoalSeconds: 3600 }, taskQueues: { io, cpu, gpu } }],
+      });
+    const training = async (handle: Awaited<ReturnType<typeof start>>) => {
+      for (let i = 0; i < 600; i++) {
+        if (((await handle.query(progressQuery)).training?.step ?? 0) > 0) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error('training never reported progress');
+    };
+
+    const stopped = await start(`stop-${randomUUID().slice(0, 8)}`);
+    await training(stopped);
+    await stopped.signal(stopTrainingSignal);
+    const stoppedResult = await stopped.result();
+    expect((await getJson<{ stoppedBy: string }>(store, keys.run(stoppedResult.runKey, 'train.json'))).stoppedBy).toBe('requested');
+    expect(await store.exists(stoppedResult.exportKey)).toBe(true);
+
+    const shortened = await start(`goal-${randomUUID().slice(0, 8)}`);
+    await training(shortened);
+    const control = await shortened.executeUpdate(changeTimeGoalUpdate, { args: [2] });
+    expect(control.timeGoalSeconds).toBe(2);
+    const shortenedResult = await shortened.result();
+    const record = await getJson<{ stoppedBy: string; trainingSeconds: number }>(store, keys.run(shortenedResult.runKey, 'train.json'));
+    expect(record.stoppedBy).toBe('time-goal');
+    expect(record.trainingSeconds).toBeLessThan(60);
   });
 
   it('rejects invalid input at once, naming the field, without retrying', async () => {
