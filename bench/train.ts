@@ -1,0 +1,255 @@
+/**
+ * Training and inference throughput of bloomsight's pix2pix against a Keras reference, side by side.
+ *
+ *   npx tsx bench/train.ts [--seconds 20] [--rounds 1] [--only 128] [--no-reference]
+ *
+ * For 256x256 with ngf = ndf = 64 and 128x128 with 32, batch 1, on the native backend:
+ * - ours: the real train() loop (jitter, batch assembly, one G forward + both gradients + both Adam
+ *   updates per step, loss read-back, yield to the event loop) on synthetic pairs; inference through
+ *   the export (tf.loadLayersModel) as the render activity runs it; peak RSS; the longest event-loop
+ *   stall during training (perf_hooks.monitorEventLoopDelay) and how many 100 ms "heartbeat" timers fired.
+ * - reference: bench/reference/pix2pix_keras.py (same architecture, one tf.function step) in its venv
+ *   (bench/reference/setup.sh), run after ours, never concurrently.
+ * Each measurement runs in its own child process so peak RSS belongs to one configuration. With
+ * --rounds N, ours and the reference alternate N times and the best round of each is reported (on a
+ * shared machine, other processes' load only ever slows a round down).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../model/backend';
+import { exportGenerator, loadExport, translateTensor, type ImagePair } from '../model';
+import { usingFusedKernels } from '../model/kernels';
+import { defaultParameterKind } from '../model/params';
+import { createPrng } from '../model/random';
+import { train } from '../model/train';
+import { FsStore } from '../storage';
+
+interface Config {
+  size: number;
+  filters: number;
+}
+
+const CONFIGS: Config[] = [
+  { size: 256, filters: 64 },
+  { size: 128, filters: 32 },
+];
+
+interface OursResult {
+  trainImagesPerSecond: number;
+  inferImagesPerSecond: number;
+  steps: number;
+  peakRssMb: number;
+  /** Longest event-loop stall while stepping. */
+  maxEventLoopDelayMs: number;
+  /** Longest stall including the end-of-run checkpoint (all weights and Adam moments to the store). */
+  maxDelayWithCheckpointMs: number;
+  meanStepMs: number;
+  /** Callbacks of a 100 ms interval timer during training (at most one per event-loop turn). */
+  heartbeats: number;
+  backend: string;
+  fusedKernels: boolean;
+  parameters: string;
+}
+
+interface ReferenceResult {
+  train_img_per_s: number;
+  infer_img_per_s: number;
+  train_steps: number;
+  peak_rss_mb: number;
+  tensorflow: string;
+}
+
+function syntheticPairs(size: number, count: number): ImagePair[] {
+  const random = createPrng(7);
+  const image = () => {
+    const data = new Uint8Array(size * size * 3);
+    for (let i = 0; i < data.length; i++) data[i] = Math.floor(random() * 256);
+    return { width: size, height: size, data };
+  };
+  return Array.from({ length: count }, () => ({ input: image(), target: image() }));
+}
+
+/** Child: measures one configuration of ours and prints one JSON line. */
+async function measureOurs(config: Config, seconds: number): Promise<OursResult> {
+  const backend = await initBackend({ prefer: 'tensorflow', log: () => {} });
+  const dir = await mkdtemp(join(tmpdir(), 'bloomsight-bench-'));
+  const store = new FsStore(dir);
+  try {
+    const pairs = syntheticPairs(config.size, 4);
+    const options = { imageSize: config.size, ngf: config.filters, ndf: config.filters, batchSize: 1, checkpointEverySteps: 1e9, checkpointEverySeconds: 1e9 };
+    // Warm-up run: first-call costs (oneDNN primitive creation, allocations) are not throughput.
+    const warm = await train({ options: { ...options, maxSteps: 2 }, pairs, store, modelId: 'warm', attempt: 'bench', start: 'fresh' });
+    warm.model.dispose();
+
+    let heartbeats = 0;
+    const heartbeat = setInterval(() => (heartbeats += 1), 100);
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const started = performance.now();
+    let stepsDelayMax = 0;
+    let stepsElapsed = 0;
+    const result = await train({
+      options: { ...options, maxSteps: 1e9, timeGoalSeconds: seconds },
+      pairs,
+      store,
+      modelId: 'bench',
+      attempt: 'bench',
+      start: 'fresh',
+      onProgress: () => {
+        stepsDelayMax = delay.max;
+        stepsElapsed = performance.now() - started;
+      },
+    });
+    delay.disable();
+    clearInterval(heartbeat);
+
+    await exportGenerator(store, 'bench', result.model.generator, { steps: result.step });
+    result.model.dispose();
+    const loaded = await loadExport(store, 'bench');
+    const input = tf.randomUniform([1, config.size, config.size, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
+    for (let i = 0; i < 3; i++) translateTensor(loaded, input).dispose();
+    let inferred = 0;
+    const inferStart = performance.now();
+    while (performance.now() - inferStart < (seconds / 2) * 1000 || inferred < 3) {
+      const out = translateTensor(loaded, input);
+      out.dataSync();
+      out.dispose();
+      inferred += 1;
+    }
+    const inferSeconds = (performance.now() - inferStart) / 1000;
+    loaded.dispose();
+    input.dispose();
+    return {
+      trainImagesPerSecond: result.imagesPerSecond,
+      inferImagesPerSecond: inferred / inferSeconds,
+      steps: result.step,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      maxEventLoopDelayMs: stepsDelayMax / 1e6,
+      maxDelayWithCheckpointMs: delay.max / 1e6,
+      meanStepMs: stepsElapsed / result.step,
+      heartbeats,
+      backend: `${backend.name}${backend.tfVersion ? ` (libtensorflow ${backend.tfVersion})` : ''}`,
+      fusedKernels: usingFusedKernels(),
+      parameters: defaultParameterKind(),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function runChild(config: Config, seconds: number): OursResult {
+  const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--child', String(config.size), String(config.filters), String(seconds)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' },
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as OursResult;
+}
+
+function referencePython(): string | undefined {
+  const setup = spawnSync('bash', [join(__dirname, 'reference', 'setup.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (setup.status !== 0) return undefined;
+  return setup.stdout.trim().split('\n').pop();
+}
+
+function runReference(python: string, config: Config, seconds: number): ReferenceResult | string {
+  const run = spawnSync(
+    python,
+    [join(__dirname, 'reference', 'pix2pix_keras.py'), '--size', String(config.size), '--ngf', String(config.filters), '--ndf', String(config.filters), '--batch', '1', '--seconds', String(seconds)],
+    { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } },
+  );
+  if (run.status !== 0) return `reference failed: ${(run.stderr || '').trim().split('\n').slice(-3).join(' | ')}`;
+  return JSON.parse(run.stdout.trim().split('\n').pop()!) as ReferenceResult;
+}
+
+const f1 = (n: number) => n.toFixed(n >= 10 ? 1 : 2);
+
+/** Per figure, the best of two rounds (the rest of the record comes from the newer round). */
+function best<T>(previous: T | undefined, next: T, figures: (r: T) => number[], withFigures: (r: T, f: number[]) => T): T {
+  if (!previous) return next;
+  const a = figures(previous);
+  const b = figures(next);
+  return withFigures(next, a.map((x, i) => Math.max(x, b[i])));
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--child') {
+    const result = await measureOurs({ size: Number(args[1]), filters: Number(args[2]) }, Number(args[3]));
+    console.log(JSON.stringify(result));
+    return;
+  }
+  const option = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const seconds = Number(option('--seconds') ?? 20);
+  const rounds = Number(option('--rounds') ?? 1);
+  const only = option('--only');
+  const configs = CONFIGS.filter((c) => !only || String(c.size) === only);
+  const withReference = !args.includes('--no-reference');
+
+  const backend = await initBackend({ prefer: 'tensorflow', log: () => {} });
+  if (!backend.native) {
+    console.error(`native backend unavailable (${backend.warning?.split('\n')[0]}); run bash scripts/setup-tfjs-native.sh`);
+    process.exit(1);
+  }
+  const python = withReference ? referencePython() : undefined;
+  if (withReference && !python) console.error('reference venv could not be set up (bench/reference/setup.sh); reporting ours only');
+
+  const loadBefore = loadavg().map((l) => l.toFixed(1)).join(' ');
+  const rows: Array<{ config: Config; ours: OursResult; reference?: ReferenceResult | string }> = [];
+  for (const config of configs) {
+    let ours: OursResult | undefined;
+    let reference: ReferenceResult | string | undefined;
+    for (let round = 1; round <= rounds; round++) {
+      console.error(`[bench] round ${round}: ours ${config.size}x${config.size} ngf=ndf=${config.filters} ...`);
+      const mine = runChild(config, seconds);
+      console.error(`[bench]   train ${f1(mine.trainImagesPerSecond)} img/s, infer ${f1(mine.inferImagesPerSecond)} img/s`);
+      ours = best(ours, mine, (r) => [r.trainImagesPerSecond, r.inferImagesPerSecond], (r, [train, infer]) => ({ ...r, trainImagesPerSecond: train, inferImagesPerSecond: infer }));
+      if (python) {
+        console.error(`[bench] round ${round}: reference (Keras) ${config.size}x${config.size} ...`);
+        const theirs = runReference(python, config, seconds);
+        if (typeof theirs === 'string') reference ??= theirs;
+        else {
+          console.error(`[bench]   train ${f1(theirs.train_img_per_s)} img/s, infer ${f1(theirs.infer_img_per_s)} img/s`);
+          reference = best(typeof reference === 'object' ? reference : undefined, theirs, (r) => [r.train_img_per_s, r.infer_img_per_s], (r, [train, infer]) => ({ ...r, train_img_per_s: train, infer_img_per_s: infer }));
+        }
+      }
+    }
+    rows.push({ config, ours: ours!, reference });
+  }
+
+  const first = rows[0]?.ours;
+  console.log(
+    `\nbloomsight pix2pix bench: batch 1, ${first?.backend}, fused kernels ${first?.fusedKernels}, parameters ${first?.parameters}, ` +
+      `~${seconds}s per measurement, best of ${rounds} round(s), load average before: ${loadBefore}, after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+  );
+  console.log('| size / filters | train img/s ours | Keras | ratio | infer img/s ours | Keras | ratio | peak RSS MB ours | Keras | max event-loop delay: steps / checkpoint | mean step | 100 ms timer fired / steps |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const { config, ours, reference } of rows) {
+    const ref = typeof reference === 'object' ? reference : undefined;
+    const ratio = (a: number, b?: number) => (b ? (a / b).toFixed(2) : '-');
+    console.log(
+      `| ${config.size} / ${config.filters} | ${f1(ours.trainImagesPerSecond)} | ${ref ? f1(ref.train_img_per_s) : '-'} | ${ratio(ours.trainImagesPerSecond, ref?.train_img_per_s)} ` +
+        `| ${f1(ours.inferImagesPerSecond)} | ${ref ? f1(ref.infer_img_per_s) : '-'} | ${ratio(ours.inferImagesPerSecond, ref?.infer_img_per_s)} ` +
+        `| ${Math.round(ours.peakRssMb)} | ${ref ? Math.round(ref.peak_rss_mb) : '-'} | ${Math.round(ours.maxEventLoopDelayMs)} / ${Math.round(ours.maxDelayWithCheckpointMs)} ms | ${Math.round(ours.meanStepMs)} ms ` +
+        `| ${ours.heartbeats} / ${ours.steps} |`,
+    );
+    if (typeof reference === 'string') console.log(`  ${reference}`);
+  }
+  console.log(
+    '\nTraining runs on the main thread and yields to the event loop after every step (await setImmediate): the longest' +
+      ' stall is about one step, and timers, heartbeats and cancellation run between steps. Checkpoints yield between parameters and parts.',
+  );
+  console.log(JSON.stringify({ results: rows }));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
