@@ -6,7 +6,7 @@ import type { RuntimeConfig } from '../config/runtime';
 import { PartialParamsSchema } from '../imaging/partial-params';
 import { loadExport, translateImages } from '../model/infer';
 import { getJson, keys, putJson, type Store } from '../storage';
-import { chunkStartCentres, joinChunks, makeGif, planChunks, probeVideo, renderChunk } from '../video';
+import { chunkStartCentres, frameCountAt, joinChunks, makeGif, planChunks, probeVideo, renderChunk } from '../video';
 import { readIfPresent } from './dataset-records';
 import { workerBackend } from './gpu';
 import { heartbeater } from './heartbeat';
@@ -41,7 +41,7 @@ export function createRenderCpuActivities(store: Store) {
      * the frames, so each chunk starts from the centres the previous chunk ends with: chunks can render
      * in parallel and still give exactly the frames of one sequential, flicker-free render.
      */
-    async planRender(input: { renderId: string; videoKey: string; modelId: string; panels: 'two' | 'three'; chunkFrames: number }): Promise<{ chunks: number; frameCount: number }> {
+    async planRender(input: { renderId: string; videoKey: string; modelId: string; panels: 'two' | 'three'; chunkFrames: number; fps?: number }): Promise<{ chunks: number; frameCount: number }> {
       const existing = await readIfPresent(store, planKey(input.renderId), RenderPlanSchema);
       if (existing) return { chunks: existing.chunks.length, frameCount: existing.frameCount };
       const metadata = await getJson(store, `${keys.exportDir(input.modelId)}/metadata.json`, z.object({ imageSize: z.number(), partialInformation: z.object({ params: z.unknown() }).optional() }).passthrough());
@@ -51,19 +51,22 @@ export function createRenderCpuActivities(store: Store) {
         const videoPath = join(dir, 'video');
         await store.getFile(input.videoKey, videoPath);
         const video = await probeVideo(videoPath, { signal: hb.signal });
-        const chunks = planChunks(video.frameCount, input.chunkFrames);
-        const starts = await chunkStartCentres({ videoPath, chunks, size: metadata.imageSize, partialParams: partial, video, signal: hb.signal });
+        // The output keeps the video's frame rate unless one is asked for (frames are then resampled).
+        const fps = input.fps ?? video.fps;
+        const frameCount = frameCountAt(video, input.fps);
+        const chunks = planChunks(frameCount, input.chunkFrames);
+        const starts = await chunkStartCentres({ videoPath, chunks, size: metadata.imageSize, partialParams: partial, video, fps, signal: hb.signal });
         const plan: RenderPlan = {
           ...input,
           size: metadata.imageSize,
-          fps: video.fps,
-          frameCount: video.frameCount,
+          fps,
+          frameCount,
           hasAudio: video.hasAudio,
           partial,
           chunks: chunks.map((chunk, i) => ({ ...chunk, startCentres: starts[i] })),
         };
         await putJson(store, planKey(input.renderId), plan);
-        return { chunks: chunks.length, frameCount: video.frameCount };
+        return { chunks: chunks.length, frameCount };
       });
     },
 
@@ -121,6 +124,7 @@ export function createRenderGpuActivities(store: Store, config: RuntimeConfig, i
             panels: plan.panels,
             partialParams: plan.partial,
             startCentres: chunk.startCentres,
+            fps: plan.fps,
             translate: (partials) => translateImages(loaded, partials),
             outPath: join(dir, 'chunk.mp4'),
             signal: context.cancellationSignal,

@@ -11,6 +11,7 @@ export const RenderInputSchema = z.strictObject({
   renderId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional().describe('default: from the workflow id; the same id resumes'),
   panels: z.enum(['two', 'three']).default('two'),
   chunkFrames: z.number().int().min(1).max(10_000).default(48),
+  fps: z.number().positive().max(120).optional().describe("output frame rate; default: the video's own"),
   parallelChunks: z.number().int().min(1).max(256).default(8),
   heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(120),
   taskQueues: TaskQueueNamesSchema,
@@ -51,7 +52,7 @@ export async function renderVideo(rawInput: RenderInputJson): Promise<RenderVide
   const progress: RenderProgress = { chunks: 0, chunksDone: 0, frames: 0 };
   setHandler(renderProgressQuery, () => progress);
 
-  const plan = await cpu.planRender({ renderId, videoKey: input.video, modelId: input.modelId, panels: input.panels, chunkFrames: input.chunkFrames });
+  const plan = await cpu.planRender({ renderId, videoKey: input.video, modelId: input.modelId, panels: input.panels, chunkFrames: input.chunkFrames, fps: input.fps });
   progress.chunks = plan.chunks;
   let translateCalls = 0;
   const renderedBy = new Set<string>();
