@@ -60,6 +60,18 @@ describe('bloomsight from the command line', () => {
     const { stdout } = await bloomsight('status', workflowId);
     expect(stdout).toContain(`workflow ${workflowId}: COMPLETED`);
     expect(stdout).toMatch(/4 downloaded, 0 duplicates, 0 failed, 4 pairs/);
+
+    // `temporal workflow reset` replays the run from its start on current code: every stage finds its work in the store.
+    const hits = photos.slice(0, 4).map((p) => server.hits(`/${p.name}`));
+    const trainRecord = await store.stat(keys.run(workflowId, 'train.json'));
+    await run(await temporalBinary(), [
+      'workflow', 'reset', '--address', config.temporal.address, '--namespace', config.temporal.namespace,
+      '--workflow-id', workflowId, '--type', 'FirstWorkflowTask', '--reason', 'test: reset replays from the store',
+    ]);
+    const again = await env.client.workflow.getHandle(workflowId).result();
+    expect(again).toMatchObject({ runKey: workflowId, datasetId: result.datasetId, steps: 12 });
+    expect(photos.slice(0, 4).map((p) => server.hits(`/${p.name}`))).toEqual(hits);
+    expect(await store.stat(keys.run(workflowId, 'train.json'))).toEqual(trainRecord);
   });
 
   it('a schedule created by bloomsight triggers a retraining run that adds only new images and fine-tunes from the previous model', async () => {
