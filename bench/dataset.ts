@@ -39,7 +39,7 @@ async function main() {
       taskQueues: { io: 'io', cpu: 'cpu', gpu: 'gpu' },
     });
     const seconds = (performance.now() - started) / 1000;
-    console.log(`download → conform 256 → k-means pairs: ${manifest.pairs} images in ${seconds.toFixed(2)} s = ${(manifest.pairs / seconds).toFixed(1)} img/s (target: ${count} in < 30 s)`);
+    console.log(`download → conform 256 → k-means pairs: ${manifest.pairs} pairs from ${count} URLs (${manifest.downloaded} downloaded, ${manifest.failed} failed) in ${seconds.toFixed(2)} s = ${(count / seconds).toFixed(1)} URLs/s (target: ${count} in < 30 s)`);
 
     const images = await Promise.all(photos.slice(0, 50).map((p) => conformRgb(p, { size: 256, fit: 'centre' })));
     kmeansColours(images[0]!, { k: 7 }); // warm up

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 const PHOTOS = join(__dirname, '..', '..', 'test', 'fixtures', 'photos');
 
 /**
- * `count` distinct JPEGs cut from the bundled photos (a different crop window and mirror per
+ * `count` distinct JPEGs cut from the bundled photos (crop window, mirror and brightness vary per
  * image), so content hashes differ and nothing deduplicates away. Made once, held in memory.
  */
 export async function syntheticPhotos(count: number, side = 320): Promise<Buffer[]> {
@@ -19,6 +19,8 @@ export async function syntheticPhotos(count: number, side = 320): Promise<Buffer
     const top = (i * 61) % (512 - crop);
     let image = sharp(sources[i % sources.length]).extract({ left, top, width: crop, height: crop }).resize(side, side);
     if ((i >> 3) % 2 === 1) image = image.flop();
+    // A slight brightness change per image keeps crops that happen to coincide distinct.
+    image = image.modulate({ brightness: 0.9 + (i % 97) / 485 });
     out.push(await image.jpeg({ quality: 85 }).toBuffer());
   }
   return out;
