@@ -13,6 +13,7 @@
  *   train.ts       train(): time goal, step limit, checkpoints, progress, abort
  *   checkpoint.ts  save/load complete checkpoints to a Store
  *   export.ts      TF.js layers export + metadata.json
+ *   inference.ts   the generator compiled for inference (batch norm folded, native ops)
  *   infer.ts       load an export, translate images; fine-tuning weights
  *   memory.ts      will it fit? ModelTooLargeError
  */
@@ -41,6 +42,7 @@ export {
   translateTensor,
   type LoadedGenerator,
 } from './infer';
+export { compileInference, InferenceWeightsError, type InferencePlan } from './inference';
 export { usingFusedKernels } from './kernels';
 export { checkMemory, estimateMemory, ModelTooLargeError, suggestSmaller, type MemoryEstimate } from './memory';
 export { createDiscriminator, createGenerator, discriminate, generate, parameterCount, type Discriminator, type Generator } from './networks';

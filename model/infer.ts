@@ -1,6 +1,7 @@
 /**
  * Inference from an export: load model.json + shards from the store with tf.loadLayersModel (the
- * stock TF.js loader, proving the format), and translate batches of partial-information images.
+ * stock TF.js loader, proving the format), compile its weights into an InferencePlan (batch norm
+ * folded, native ops), and translate batches of partial-information images.
  *
  * The caller builds the inputs the way the training pairs were built: `metadata.partialInformation`
  * names the method and its parameters (the imaging module applies them).
@@ -10,6 +11,7 @@ import type { RgbImage } from '../imaging/rgb';
 import { CorruptObjectError, getJson, keys, ObjectNotFoundError, type Store } from '../storage';
 import { imageToTensor, tensorToImages } from './data';
 import { ExportMetadataSchema, type ExportMetadata } from './export';
+import { compileInference, type InferencePlan } from './inference';
 import type { WeightValues } from './pix2pix';
 
 /** Thrown by loadExport when the model has no complete export (metadata.json is written last). */
@@ -31,7 +33,10 @@ export class InferenceInputError extends Error {
 }
 
 export interface LoadedGenerator {
+  /** The export as stock tfjs loads it (predict() works; the plan below is faster). */
   model: tf.LayersModel;
+  /** What translateTensor/translateImages run. */
+  plan: InferencePlan;
   metadata: ExportMetadata;
   dispose(): void;
 }
@@ -76,7 +81,22 @@ export async function loadExport(store: Store, modelId: string): Promise<LoadedG
   const { metadata, modelJson, weightData } = await readExportFiles(store, modelId);
   const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
   const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData }));
-  return { model, metadata, dispose: () => model.dispose() };
+  let plan: InferencePlan;
+  try {
+    plan = compileInference(weightsOfLayersModel(model), metadata.network);
+  } catch (error) {
+    model.dispose();
+    throw new ExportCorruptError(`export of ${modelId} is not a bloomsight generator: ${(error as Error).message}`);
+  }
+  return {
+    model,
+    plan,
+    metadata,
+    dispose: () => {
+      plan.dispose();
+      model.dispose();
+    },
+  };
 }
 
 /** [b, s, s, 3] in [-1, 1] -> translated, same shape (caller disposes). */
@@ -85,7 +105,7 @@ export function translateTensor(loaded: LoadedGenerator, input: tf.Tensor4D): tf
   if (input.shape[1] !== s || input.shape[2] !== s || input.shape[3] !== 3) {
     throw new InferenceInputError(`input is ${input.shape.slice(1).join('x')}, the model takes ${s}x${s}x3`);
   }
-  return tf.tidy(() => loaded.model.predict(input) as tf.Tensor4D);
+  return loaded.plan.run(input);
 }
 
 /** Translates images in batches of `batchSize`, yielding to the event loop between batches. */
@@ -119,18 +139,22 @@ const LAYER_WEIGHTS: Record<string, string[]> = {
 export async function loadExportedGeneratorWeights(store: Store, modelId: string): Promise<{ weights: WeightValues; metadata: ExportMetadata }> {
   const loaded = await loadExport(store, modelId);
   try {
-    const weights: WeightValues = new Map();
-    for (const layer of loaded.model.layers) {
-      const values = layer.getWeights();
-      if (values.length === 0) continue;
-      const separator = layer.name.indexOf('_');
-      const prefix = `${layer.name.slice(0, separator)}/${layer.name.slice(separator + 1)}`;
-      const names = LAYER_WEIGHTS[layer.name.slice(separator + 1)];
-      if (!names) throw new ExportCorruptError(`unexpected layer ${layer.name} with weights in the export`);
-      values.forEach((value, i) => weights.set(`${prefix}/${names[i]}`, (value.dataSync() as Float32Array).slice()));
-    }
-    return { weights, metadata: loaded.metadata };
+    return { weights: weightsOfLayersModel(loaded.model), metadata: loaded.metadata };
   } finally {
     loaded.dispose();
   }
+}
+
+function weightsOfLayersModel(model: tf.LayersModel): WeightValues {
+  const weights: WeightValues = new Map();
+  for (const layer of model.layers) {
+    const values = layer.getWeights();
+    if (values.length === 0) continue;
+    const separator = layer.name.indexOf('_');
+    const prefix = `${layer.name.slice(0, separator)}/${layer.name.slice(separator + 1)}`;
+    const names = LAYER_WEIGHTS[layer.name.slice(separator + 1)];
+    if (!names) throw new ExportCorruptError(`unexpected layer ${layer.name} with weights in the export`);
+    values.forEach((value, i) => weights.set(`${prefix}/${names[i]}`, (value.dataSync() as Float32Array).slice()));
+  }
+  return weights;
 }

@@ -1,11 +1,13 @@
 /**
- * Training-mode batch normalisation, in two implementations with the same maths:
+ * The training-time layers whose tfjs gradients cost many small ops, each in two implementations
+ * with the same maths:
  *
- * - composed (any backend): tf.moments + tf.batchNorm; its gradient is ~20 small tfjs ops.
- * - fused (native backend): libtensorflow's FusedBatchNormV3 forward and FusedBatchNormGradV3
- *   backward, one op each (what Keras runs).
+ * - composed (any backend): tfjs ops. Batch norm = tf.moments + tf.batchNorm, whose gradient is
+ *   ~20 ops; LeakyReLU/ReLU/tanh gradients are 2-3 ops each.
+ * - native (native backend): libtensorflow's FusedBatchNormV3 / FusedBatchNormGradV3 (one op each,
+ *   moving averages updated inside the op, as Keras does) and LeakyReluGrad / ReluGrad / TanhGrad.
  *
- * Both update the moving averages with the unbiased batch variance, as Keras and PyTorch do.
+ * Batch norm updates the moving averages with the unbiased batch variance, as Keras and PyTorch do.
  * BLOOMSIGHT_FUSED_KERNELS=0 forces the composed path (for comparisons).
  */
 import * as tf from '@tensorflow/tfjs';

@@ -19,7 +19,9 @@ export interface NativeBackend {
     TF_ATTR_BOOL: number;
     TF_ATTR_STRING: number;
     TF_ATTR_SHAPE: number;
+    TF_ATTR_INT: number;
     TF_FLOAT: number;
+    TF_INT32: number;
   };
   executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
   executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.Tensor[]): tf.Tensor;

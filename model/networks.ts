@@ -17,10 +17,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormInference, batchNormTraining, leakyRelu, relu, tanh } from './kernels';
-import { createPrng } from './random';
 import type { NetworkOptions } from './options';
 import { createParameter, defaultParameterKind, type Parameter, type ParameterKind, type ParameterReader } from './params';
-import { seedFor } from './random';
+import { createPrng, seedFor } from './random';
 
 export const LEAKY_SLOPE = 0.2;
 export const KERNEL_SIZE = 4;

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Adam, type AdamState } from './adam';
 import { gradientsFromOneForward } from './gradients';
+import { compileInference, type InferencePlan } from './inference';
 import { discriminatorLoss, generatorLoss } from './losses';
 import {
   createDiscriminator,
@@ -132,6 +133,11 @@ export class Pix2Pix {
   /** The generator in inference mode (moving batch-norm statistics, no dropout): what an export computes. */
   translate(input: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => generate(this.generator, input, { training: false }, new ParameterReader()));
+  }
+
+  /** The generator's current weights compiled for fast inference (what an export's loader runs). Caller disposes. */
+  compileInference(): InferencePlan {
+    return compileInference(readWeights(this.generator), this.generator.options);
   }
 
   snapshot(): ModelSnapshot {

@@ -78,7 +78,7 @@ export interface TrainResult {
   memoryEstimate: MemoryEstimate;
 }
 
-/** Thrown by train when its AbortSignal fires; the model is disposed, the last checkpoint stays. */
+/** Thrown by train when its AbortSignal fires (checked before every step); the model is disposed, the last checkpoint stays. */
 export class TrainingAbortedError extends Error {
   override readonly name = 'TrainingAbortedError';
   constructor(
@@ -117,7 +117,7 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
   let options = resolveTrainOptions(request.options as TrainOptionsInput);
   const loadSize = options.jitter.enabled ? Math.round(options.imageSize * options.jitter.resizeRatio) : options.imageSize;
   const memoryEstimate = checkMemory(options, options.memoryBudgetBytes ?? defaultMemoryBudget(), request.pairs.length * loadSize * loadSize * 6);
-  signal?.throwIfAborted();
+  if (signal?.aborted) throw new TrainingAbortedError(0, undefined, signal.reason);
 
   const resumed = request.start === 'fresh' ? undefined : await loadLatestCheckpoint(store, modelId, (s) => warn(`skipping checkpoint ${s.dir}: ${s.reason}`));
   if (resumed) options = compatibleOptions(resumed.content.options, options);
@@ -194,8 +194,9 @@ class Run {
     const { options, model, request } = this;
     const startStep = model.step;
     const started = performance.now();
-    let segmentStart = performance.now();
-    const elapsed = () => this.trainingSeconds + (performance.now() - segmentStart) / 1000;
+    // Training time = time spent in steps. Checkpoint writes, progress callbacks and yields do not
+    // count, so the value a checkpoint saves is exactly the one the time goal was last checked
+    // against: a run stopped by its time goal resumes already at the goal.
     let stoppedBy: StopReason;
     for (;;) {
       if (request.signal?.aborted) {
@@ -211,22 +212,19 @@ class Run {
         stoppedBy = 'requested';
         break;
       }
-      if (elapsed() >= this.timeGoalSeconds) {
+      if (this.trainingSeconds >= this.timeGoalSeconds) {
         stoppedBy = 'time-goal';
         break;
       }
+      const stepStart = performance.now();
       const losses = this.step();
-      if (this.checkpointDue()) {
-        this.trainingSeconds = elapsed();
-        segmentStart = performance.now();
-        await this.checkpoint();
-      }
+      this.trainingSeconds += (performance.now() - stepStart) / 1000;
+      if (this.checkpointDue()) await this.checkpoint();
       if ((model.step - startStep) % options.progressEverySteps === 0 && request.onProgress) {
-        await request.onProgress(this.progress(losses, elapsed()));
+        await request.onProgress(this.progress(losses, this.trainingSeconds));
       }
       await yieldToEventLoop();
     }
-    this.trainingSeconds = elapsed();
     const seconds = (performance.now() - started) / 1000;
     if (this.lastCheckpoint?.step !== model.step) await this.checkpoint();
     return {

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   exportGenerator,
+  IncompatibleCheckpointError,
   imageToTensor,
   listCheckpoints,
   loadExport,
@@ -27,6 +28,7 @@ import {
   type ModelSnapshot,
   type StepLosses,
   type TrainOptionsInput,
+  type TrainProgress,
 } from '../model';
 import { keys, type FsStore } from '../storage';
 import { fixturePairs, modelTestBackend, tempStore } from './helpers/model';
@@ -189,6 +191,26 @@ describe.skipIf(skipReason !== undefined)('checkpoints, resume and export', () =
     expect(loaded?.skipped[0]?.reason).toMatch(/no manifest/);
   });
 
+  it('refuses to resume a checkpoint made with other network options', async () => {
+    await expect(train({ options: { ...OPTIONS, ngf: 16, maxSteps: 30 }, pairs, store, modelId: 'killed', attempt: 'attempt3' })).rejects.toThrow(IncompatibleCheckpointError);
+  });
+
+  it('stops at the time goal, counting time across attempts, with an ETA in progress reports', async () => {
+    const reports: TrainProgress[] = [];
+    const first = await train({ options: { ...OPTIONS, timeGoalSeconds: 1 }, pairs, store, modelId: 'timed', attempt: 'a', onProgress: (p) => void reports.push(p) });
+    first.model.dispose();
+    expect(first.stoppedBy).toBe('time-goal');
+    expect(first.trainingSeconds).toBeGreaterThanOrEqual(1);
+    const last = reports[reports.length - 1];
+    expect(last.imagesPerSecond).toBeGreaterThan(0);
+    expect(last.etaSeconds).toBeLessThanOrEqual(1);
+    // The goal is already spent: a new attempt resumes and stops at once.
+    const second = await train({ options: { ...OPTIONS, timeGoalSeconds: 1 }, pairs, store, modelId: 'timed', attempt: 'b' });
+    second.model.dispose();
+    expect(second.step).toBe(first.step);
+    expect(second.stoppedBy).toBe('time-goal');
+  });
+
   it('exports a layers model whose inference equals the in-memory generator', async () => {
     const loaded = (await loadLatestCheckpoint(store, 'killed'))!;
     const model = new Pix2Pix(loaded.content.options);
@@ -209,14 +231,24 @@ describe.skipIf(skipReason !== undefined)('checkpoints, resume and export', () =
 
       const inference = await loadExport(store, 'killed');
       const input = imageToTensor(pairs.map((p) => p.input));
+      const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+      // The stock tfjs loader computes exactly what the in-memory generator computes in eval mode...
       const expected = model.translate(input);
+      const stock = inference.model.predict(input) as tf.Tensor4D;
+      expect(maxDiff(stock, expected)).toBe(0);
+      // ...and the compiled plan the render path runs gives the same for the export as for the
+      // in-memory generator, within float rounding of the unfolded forward.
+      const memoryPlan = model.compileInference();
+      const fromMemory = memoryPlan.run(input);
       const actual = translateTensor(inference, input);
-      const maxDiff = tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0];
-      expect(maxDiff).toBe(0);
+      expect(maxDiff(actual, fromMemory)).toBe(0);
+      expect(maxDiff(actual, expected)).toBeLessThan(1e-5);
+      memoryPlan.dispose();
+      tf.dispose([expected, stock, fromMemory, actual]);
       const images = await translateImages(inference, pairs.map((p) => p.input), 3);
       expect(images).toHaveLength(pairs.length);
       expect(images[0].width).toBe(SIZE);
-      tf.dispose([input, expected, actual]);
+      input.dispose();
       inference.dispose();
 
       // Fine-tuning starts from exactly the exported generator.
