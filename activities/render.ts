@@ -19,6 +19,7 @@ export const RenderPlanSchema = z.object({
   size: z.number(),
   panels: z.enum(['two', 'three']),
   fps: z.number(),
+  outputHeight: z.number().optional(),
   frameCount: z.number(),
   hasAudio: z.boolean(),
   partial: PartialParamsSchema,
@@ -41,7 +42,7 @@ export function createRenderCpuActivities(store: Store) {
      * the frames, so each chunk starts from the centres the previous chunk ends with: chunks can render
      * in parallel and still give exactly the frames of one sequential, flicker-free render.
      */
-    async planRender(input: { renderId: string; videoKey: string; modelId: string; panels: 'two' | 'three'; chunkFrames: number; fps?: number }): Promise<{ chunks: number; frameCount: number }> {
+    async planRender(input: { renderId: string; videoKey: string; modelId: string; panels: 'two' | 'three'; chunkFrames: number; fps?: number; outputHeight?: number }): Promise<{ chunks: number; frameCount: number }> {
       const existing = await readIfPresent(store, planKey(input.renderId), RenderPlanSchema);
       if (existing) return { chunks: existing.chunks.length, frameCount: existing.frameCount };
       const metadata = await getJson(store, `${keys.exportDir(input.modelId)}/metadata.json`, z.object({ imageSize: z.number(), partialInformation: z.object({ params: z.unknown() }).optional() }).passthrough());
@@ -125,6 +126,7 @@ export function createRenderGpuActivities(store: Store, config: RuntimeConfig, i
             partialParams: plan.partial,
             startCentres: chunk.startCentres,
             fps: plan.fps,
+            encoder: { outputHeight: plan.outputHeight },
             translate: (partials) => translateImages(loaded, partials),
             outPath: join(dir, 'chunk.mp4'),
             signal: context.cancellationSignal,

@@ -125,15 +125,15 @@ describe('renderVideo on the real Temporal server and S3 store', () => {
     }
   });
 
-  it('renders at a requested frame rate', async () => {
+  it('renders at a requested frame rate and output height', async () => {
     const env = await startTestWorkers(config, store);
     try {
       const renderId = `fps-${randomUUID().slice(0, 8)}`;
-      const result = await env.client.workflow.execute(renderVideo, { taskQueue: config.temporal.taskQueues.pipeline, workflowId: renderId, args: [{ ...input(renderId, 2), fps: 4 }] });
+      const result = await env.client.workflow.execute(renderVideo, { taskQueue: config.temporal.taskQueues.pipeline, workflowId: renderId, args: [{ ...input(renderId, 2), fps: 4, outputHeight: 128 }] });
       const path = join(scratch, `${renderId}.mp4`);
       await store.getFile(result.mp4Key, path);
       const info = await probeVideo(path);
-      expect([info.fps, info.frameCount]).toEqual([4, 16]);
+      expect([info.fps, info.frameCount, info.width, info.height]).toEqual([4, 16, 256, 128]);
     } finally {
       await env.stop();
     }

@@ -61,7 +61,7 @@ export interface RenderChunkRequest extends ToolOptions {
   partialMode?: PartialMode;
   /** probeVideo's result, to skip probing again. */
   video?: VideoInfo;
-  encoder?: Pick<EncoderOptions, 'crf' | 'preset'>;
+  encoder?: Pick<EncoderOptions, 'crf' | 'preset' | 'outputHeight'>;
   /** After each batch is encoded: frames of this chunk done so far (for heartbeats). */
   onProgress?: (framesDone: number) => void;
 }

@@ -21,6 +21,8 @@ export interface EncoderOptions extends ToolOptions {
   crf?: number;
   /** x264 speed preset; 'veryfast' keeps encoding far below inference cost. */
   preset?: string;
+  /** Scale the written frames to this height (aspect kept, lanczos) in the encoder; default: as written. */
+  outputHeight?: number;
 }
 
 export interface FrameEncoder {
@@ -54,7 +56,7 @@ export async function createEncoder(options: EncoderOptions): Promise<FrameEncod
   const args = [
     '-nostdin', '-hide_banner', '-v', 'error', '-y',
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', rate, '-i', 'pipe:0',
-    '-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2,scale=out_color_matrix=bt709:out_range=tv,format=yuv420p',
+    '-vf', `${options.outputHeight ? `scale=-2:${options.outputHeight}:flags=lanczos,` : ''}pad=ceil(iw/2)*2:ceil(ih/2)*2,scale=out_color_matrix=bt709:out_range=tv,format=yuv420p`,
     '-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-crf', String(options.crf ?? 18), '-pix_fmt', 'yuv420p', ...BT709,
     '-movflags', '+faststart', '-map_metadata', '-1', '-f', 'mp4', partialPath,
   ];

@@ -12,6 +12,7 @@ export const RenderInputSchema = z.strictObject({
   panels: z.enum(['two', 'three']).default('two'),
   chunkFrames: z.number().int().min(1).max(10_000).default(48),
   fps: z.number().positive().max(120).optional().describe("output frame rate; default: the video's own"),
+  outputHeight: z.number().int().min(64).max(4320).optional().describe('output height in pixels (panels scaled, aspect kept); default: the model size'),
   parallelChunks: z.number().int().min(1).max(256).default(8),
   heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(120),
   taskQueues: TaskQueueNamesSchema,
@@ -52,7 +53,7 @@ export async function renderVideo(rawInput: RenderInputJson): Promise<RenderVide
   const progress: RenderProgress = { chunks: 0, chunksDone: 0, frames: 0 };
   setHandler(renderProgressQuery, () => progress);
 
-  const plan = await cpu.planRender({ renderId, videoKey: input.video, modelId: input.modelId, panels: input.panels, chunkFrames: input.chunkFrames, fps: input.fps });
+  const plan = await cpu.planRender({ renderId, videoKey: input.video, modelId: input.modelId, panels: input.panels, chunkFrames: input.chunkFrames, fps: input.fps, outputHeight: input.outputHeight });
   progress.chunks = plan.chunks;
   let translateCalls = 0;
   const renderedBy = new Set<string>();

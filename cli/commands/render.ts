@@ -7,18 +7,26 @@ import { renderVideo, renderProgressQuery } from '../../workflows/render-video';
 import { bar } from '../progress';
 import { connect, CliError } from '../context';
 
-export const RENDER_HELP = `Usage: bloomsight render --model MODEL_ID [--out FILE] [--three] [--chunk-frames N] <video file | store key>
+export const RENDER_HELP = `Usage: bloomsight render --model MODEL_ID [--out FILE] [--three] [--fps N] [--height PX] [--chunk-frames N] <video file | store key>
 
 Renders a video with a trained model on the configured Temporal and store: each frame beside the
 network's interpretation (--three adds the partial-information panel), an H.264 MP4 plus a GIF
-preview. A local file is uploaded to the store first. Chunks render in parallel on every gpu worker;
+preview, at the video's frame rate and the model's size unless --fps / --height say otherwise.
+A local file is uploaded to the store first. Chunks render in parallel on every gpu worker;
 running the same command again resumes (finished chunks are kept).`;
 
 export async function renderCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { model: { type: 'string' }, out: { type: 'string' }, three: { type: 'boolean', default: false }, 'chunk-frames': { type: 'string' } },
+    options: {
+      model: { type: 'string' },
+      out: { type: 'string' },
+      three: { type: 'boolean', default: false },
+      fps: { type: 'string' },
+      height: { type: 'string' },
+      'chunk-frames': { type: 'string' },
+    },
   });
   const source = positionals[0];
   if (!values.model || !source) throw new CliError('render needs --model MODEL_ID and a video', 2);
@@ -27,12 +35,14 @@ export async function renderCommand(args: string[]): Promise<number> {
     const store = await openStore(cli.config.store);
     const videoKey = (await store.exists(source).catch(() => false)) ? source : await upload(store, source);
     // Same model and same video → same render id, so running the command again resumes.
-    const renderId = `render-${createHash('sha256').update(`${values.model}\n${videoKey}\n${values.three}`).digest('hex').slice(0, 12)}`;
+    const fps = values.fps ? Number(values.fps) : undefined;
+    const outputHeight = values.height ? Number(values.height) : undefined;
+    const renderId = `render-${createHash('sha256').update(JSON.stringify([values.model, videoKey, values.three, fps, outputHeight])).digest('hex').slice(0, 12)}`;
     const { io, cpu, gpu } = cli.config.temporal.taskQueues;
     const handle = await cli.client.workflow.start(renderVideo, {
       taskQueue: cli.config.temporal.taskQueues.pipeline,
       workflowId: renderId,
-      args: [{ modelId: values.model, video: videoKey, renderId, panels: values.three ? 'three' : 'two', chunkFrames: values['chunk-frames'] ? Number(values['chunk-frames']) : undefined, taskQueues: { io, cpu, gpu } }],
+      args: [{ modelId: values.model, video: videoKey, renderId, panels: values.three ? 'three' : 'two', chunkFrames: values['chunk-frames'] ? Number(values['chunk-frames']) : undefined, fps, outputHeight, taskQueues: { io, cpu, gpu } }],
     });
     console.log(`rendering ${videoKey} with model ${values.model} (workflow ${renderId})`);
     const ticker = setInterval(async () => {
