@@ -4,14 +4,18 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetManifestSchema } from '../activities/dataset-records';
 import { temporalBinary } from '../services/binaries';
 import { getJson, keys, type Store } from '../storage';
-import { loadPhotos, sendBytes, startRouteServer, type Handler, type TestServer } from './helpers/http-fixtures';
+import { makePanClip, probeVideo } from '../video';
+import { loadPhotos, PHOTOS_DIR, sendBytes, startRouteServer, type Handler, type TestServer } from './helpers/http-fixtures';
 import { freshS3Store } from './helpers/services';
 import { startTestWorkers, testConfig } from './helpers/temporal';
 import { configEnv } from './helpers/worker-process';
@@ -41,6 +45,7 @@ describe('bloomsight from the command line', () => {
     await server?.close();
   });
 
+  let trainedModel: string | undefined;
   const tinyTrain = { imageSize: 64, ngf: 8, ndf: 8, maxSteps: 12, checkpointEverySteps: 6 };
   const queues = () => ({ io: config.temporal.taskQueues.io, cpu: config.temporal.taskQueues.cpu, gpu: config.temporal.taskQueues.gpu });
 
@@ -69,6 +74,7 @@ describe('bloomsight from the command line', () => {
       '--workflow-id', workflowId, '--type', 'FirstWorkflowTask', '--reason', 'test: reset replays from the store',
     ]);
     const again = await env.client.workflow.getHandle(workflowId).result();
+    trainedModel = workflowId;
     expect(again).toMatchObject({ runKey: workflowId, datasetId: result.datasetId, steps: 12 });
     expect(photos.slice(0, 4).map((p) => server.hits(`/${p.name}`))).toEqual(hits);
     expect(await store.stat(keys.run(workflowId, 'train.json'))).toEqual(trainRecord);
@@ -115,6 +121,25 @@ describe('bloomsight from the command line', () => {
       expect(lineRecord.modelId).toBe(second.modelId);
     } finally {
       await bloomsight('schedule', 'delete', scheduleId);
+    }
+  });
+
+  it('`bloomsight apply` and `bloomsight render` show a picture and a video to a trained model', async () => {
+    expect(trainedModel).toBeDefined();
+    const out = await mkdtemp(join(tmpdir(), 'bloomsight-cli-'));
+    try {
+      const applied = await bloomsight('apply', '--model', trainedModel!, '--out', out, '--three', join(PHOTOS_DIR, 'calla.jpg'));
+      expect(applied.stdout.trim()).toBe(join(out, 'calla.png'));
+      expect(await sharp(join(out, 'calla.png')).metadata()).toMatchObject({ width: 192, height: 64 });
+
+      const clip = join(out, 'clip.mp4');
+      await makePanClip([join(PHOTOS_DIR, 'garden.jpg'), join(PHOTOS_DIR, 'ladybird.jpg')], clip, { seconds: 2, fps: 6 });
+      const rendered = await bloomsight('render', '--model', trainedModel!, '--out', join(out, 'rendered.mp4'), clip);
+      expect(rendered.stdout).toMatch(/12 frames in \d+ chunks/);
+      const info = await probeVideo(join(out, 'rendered.mp4'));
+      expect([info.width, info.height, info.frameCount]).toEqual([128, 64, 12]);
+    } finally {
+      await rm(out, { recursive: true, force: true });
     }
   });
 
