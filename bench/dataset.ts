@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../config/load';
 import { conformRgb, kmeansColours } from '../imaging';
 import { FsStore } from '../storage';
-import { runPlainDataset } from './lib/plain-dataset';
+import { benchDatasetSpec, runPlainDataset } from './lib/plain-dataset';
 import { servePhotos, syntheticPhotos } from './lib/synthetic-photos';
 
 const [count = 1000, batchSize = 50, parallelBatches = 4] = process.argv.slice(2).map(Number);
@@ -25,19 +25,7 @@ async function main() {
     await store.put('inputs/urls.txt', Buffer.from(server.urls.join('\n')));
     const config = parseConfig({ store: { kind: 'fs', root: store.root }, download: { allowHosts: [server.host] }, workers: { io: { concurrency: 8 } } });
     const started = performance.now();
-    const manifest = await runPlainDataset(store, config, {
-      runKey: 'bench',
-      query: 'bench',
-      provider: 'url-list',
-      providerOptions: { key: 'inputs/urls.txt' },
-      maxItems: count,
-      imageSize: 256,
-      fit: 'centre',
-      partial: { method: 'kmeans', k: 7, paint: 'palette', blurSigma: 0, seed: 0x5eed },
-      batchSize,
-      parallelBatches,
-      taskQueues: { io: 'io', cpu: 'cpu', gpu: 'gpu' },
-    });
+    const manifest = await runPlainDataset(store, config, benchDatasetSpec('bench', count, batchSize, parallelBatches));
     const seconds = (performance.now() - started) / 1000;
     console.log(`download → conform 256 → k-means pairs: ${manifest.pairs} pairs from ${count} URLs (${manifest.downloaded} downloaded, ${manifest.failed} failed) in ${seconds.toFixed(2)} s = ${(count / seconds).toFixed(1)} URLs/s (target: ${count} in < 30 s)`);
 

@@ -15,8 +15,8 @@ import { parseConfig } from '../config/load';
 import { startTemporalDevServer } from '../services/temporal-server';
 import { FsStore } from '../storage';
 import { createWorkers } from '../workers/create-workers';
-import { buildDataset, type BuildDatasetInput } from '../workflows/build-dataset';
-import { runPlainDataset } from './lib/plain-dataset';
+import { buildDataset } from '../workflows/build-dataset';
+import { benchDatasetSpec, runPlainDataset } from './lib/plain-dataset';
 import { servePhotos, syntheticPhotos } from './lib/synthetic-photos';
 
 const [count = 1000, batchSize = 50, parallelBatches = 4] = process.argv.slice(2).map(Number);
@@ -35,19 +35,7 @@ async function main() {
       download: { allowHosts: [server.host] },
       workers: { io: { concurrency: 8 }, cpu: { concurrency: parallelBatches } },
     });
-  const input = (store: FsStore, runKey: string): BuildDatasetInput => ({
-    runKey,
-    query: 'bench',
-    provider: 'url-list',
-    providerOptions: { key: 'inputs/urls.txt' },
-    maxItems: count,
-    imageSize: 256,
-    fit: 'centre',
-    partial: { method: 'kmeans', k: 7, paint: 'palette', blurSigma: 0, seed: 0x5eed },
-    batchSize,
-    parallelBatches,
-    taskQueues: { io: 'bench-io', cpu: 'bench-cpu', gpu: 'bench-gpu' },
-  });
+  const input = (runKey: string) => benchDatasetSpec(runKey, count, batchSize, parallelBatches);
   const prepareStore = async (name: string) => {
     const store = new FsStore(join(dir, name));
     await store.put('inputs/urls.txt', Buffer.from(server.urls.join('\n')));
@@ -57,7 +45,7 @@ async function main() {
   // Plain: the activity functions themselves, outside Temporal.
   const plainStore = await prepareStore('plain');
   const plainStart = Date.now();
-  const plainManifest = await runPlainDataset(plainStore, configFor(plainStore.root), input(plainStore, 'plain'));
+  const plainManifest = await runPlainDataset(plainStore, configFor(plainStore.root), input('plain'));
   const plainSeconds = (Date.now() - plainStart) / 1000;
 
   // Temporal: the workflow on a real dev server.
@@ -72,7 +60,7 @@ async function main() {
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
   const temporalStart = Date.now();
   const workflowId = `bench-${Date.now()}`;
-  const result = await client.workflow.execute(buildDataset, { taskQueue: 'bench', workflowId, args: [input(temporalStore, 'temporal')] });
+  const result = await client.workflow.execute(buildDataset, { taskQueue: 'bench', workflowId, args: [input('temporal')] });
   const temporalSeconds = (Date.now() - temporalStart) / 1000;
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
 

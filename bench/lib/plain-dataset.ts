@@ -29,3 +29,20 @@ export async function runPlainDataset(store: Store, config: RuntimeConfig, spec:
   await Promise.all(Array.from({ length: spec.parallelBatches }, lane));
   return call(cpu.writeDatasetManifest, { runKey: spec.runKey, batches, imageSize: spec.imageSize, partial: spec.partial });
 }
+
+/** The dataset the benches build: `count` URLs from a list at inputs/urls.txt → 256x256 k-means pairs. */
+export function benchDatasetSpec(runKey: string, count: number, batchSize: number, parallelBatches: number): BuildDatasetInput {
+  return {
+    runKey,
+    query: 'bench',
+    provider: 'url-list',
+    providerOptions: { key: 'inputs/urls.txt' },
+    maxItems: count,
+    imageSize: 256,
+    fit: 'centre',
+    partial: { method: 'kmeans', k: 7, paint: 'palette', blurSigma: 0, seed: 0x5eed },
+    batchSize,
+    parallelBatches,
+    taskQueues: { io: 'bench-io', cpu: 'bench-cpu', gpu: 'bench-gpu' },
+  };
+}
