@@ -18,7 +18,7 @@ import { applyModel } from './apply';
 /** The photos that ship with bloomsight (free-licence wallpapers from Debian packages). */
 export const BUNDLED_PHOTOS = resolve(__dirname, '..', '..', 'test', 'fixtures', 'photos');
 
-export const DEMO_HELP = `Usage: bloomsight demo [--out DIR] [--minutes M] [--size 64|128|256]
+export const DEMO_HELP = `Usage: bloomsight demo [--out DIR] [--minutes M] [--size 64|128|256] [--online]
 
 The embedded default, with nothing to install or configure: starts a Temporal dev server and every
 worker in this process, uses the local-disk store, and runs the whole pipeline on the bundled photos
@@ -27,10 +27,11 @@ worker in this process, uses the local-disk store, and runs the whole pipeline o
 clip.mp4 and clip.gif, report/index.html, and the store and Temporal database it ran on.
 Running it again resumes: finished stages are found in the store and skipped.
   --minutes  training time goal (default 3)
-  --size     image size (default 128, the CPU preset)`;
+  --size     image size (default 128, the CPU preset)
+  --online   scrape 100 flower photos from Openverse instead of using the bundled ones`;
 
 export async function runDemo(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' }, minutes: { type: 'string' }, size: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, minutes: { type: 'string' }, size: { type: 'string' }, online: { type: 'boolean', default: false } } });
   const started = Date.now();
   const out = resolve(values.out ?? 'bloomsight-demo');
   const minutes = Number(values.minutes ?? 3);
@@ -53,20 +54,21 @@ export async function runDemo(args: string[]): Promise<number> {
   try {
     const clipKey = await demoClip(store, out);
     const { io, cpu, gpu } = config.temporal.taskQueues;
+    // Offline by default: nothing leaves the machine unless asked.
+    const source: Pick<RunInputJson, 'query' | 'provider' | 'providerOptions' | 'maxItems'> = values.online
+      ? { query: 'flower', provider: 'openverse', providerOptions: {}, maxItems: 100 }
+      : { query: 'flowers (bundled photos)', provider: 'local-folder', providerOptions: { path: BUNDLED_PHOTOS }, maxItems: 1000 };
     const input: RunInputJson = {
-      runKey: 'demo',
-      query: 'flowers (bundled photos)',
-      provider: 'local-folder',
-      providerOptions: { path: BUNDLED_PHOTOS },
-      maxItems: 1000,
+      runKey: values.online ? 'demo-online' : 'demo',
+      ...source,
       fit: 'attention',
       partial: { method: 'kmeans', k: 7 },
-      batchSize: 4,
+      batchSize: values.online ? 25 : 4,
       train: { preset: 'cpu', imageSize: size, timeGoalSeconds: minutes * 60, checkpointEverySeconds: 30 },
       video: clipKey,
       taskQueues: { io, cpu, gpu },
     };
-    say(`pipeline run "demo" on ${config.temporal.taskQueues.pipeline}: bundled photos, k-means k=7, ${size}x${size}, ${minutes} min of training`);
+    say(`pipeline run "${input.runKey}" on ${config.temporal.taskQueues.pipeline}: ${values.online ? '100 Openverse photos' : 'bundled photos'}, k-means k=7, ${size}x${size}, ${minutes} min of training`);
     const handle = await client.workflow.start(learnToSee, { taskQueue: config.temporal.taskQueues.pipeline, workflowId: `demo-${Date.now()}`, args: [input] });
     const ticker = setInterval(async () => {
       const progress = await handle.query(progressQuery).catch(() => undefined);
