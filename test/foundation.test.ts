@@ -105,6 +105,19 @@ describe('a worker process refuses to start on bad configuration', () => {
     expect(output).toContain(field);
   });
 
+  it('exits 3 at start when the gpu worker requires a TensorFlow backend it cannot load', async () => {
+    const { temporal } = testServices();
+    const { code, output } = await runWorker('gpu', {
+      BLOOMSIGHT_TEMPORAL__ADDRESS: temporal.address,
+      BLOOMSIGHT_STORE__ROOT: '/tmp/bloomsight-gpu-backend-test',
+      BLOOMSIGHT_WORKERS__GPU__BACKEND: 'tensorflow-gpu',
+      BLOOMSIGHT_WORKERS__GPU__REQUIRE_BACKEND: 'true',
+    });
+    expect(code).toBe(3);
+    expect(output).toContain("backend 'tensorflow-gpu' is required but unavailable");
+    expect(output).toContain('@tensorflow/tfjs-node-gpu');
+  });
+
   it('exits 3 naming the address when Temporal is unreachable', async () => {
     const { code, output } = await runWorker('io', { BLOOMSIGHT_TEMPORAL__ADDRESS: '127.0.0.1:9', BLOOMSIGHT_STORE__ROOT: '/tmp/bloomsight-unreachable-test' });
     expect(code).toBe(3);

@@ -43,7 +43,7 @@ export async function runWorkerProcess(roles: readonly WorkerRole[], env: NodeJS
     await Promise.all(workers.map((w) => w.run()));
     return EXIT.ok;
   } catch (error) {
-    return fail(error, EXIT.failed);
+    return fail(error, (error as Error).name === 'BackendUnavailableError' ? EXIT.unavailable : EXIT.failed);
   } finally {
     await connection.close();
   }
