@@ -44,8 +44,12 @@ export function workerBackend(config: RuntimeConfig): Promise<ActiveBackend> {
   return backend;
 }
 
-/** How often training reports to its workflow (progress query, stop and time-goal changes). */
-const REPORT_EVERY_MS = 5_000;
+/**
+ * How often training reports to its workflow (progress query, stop and time-goal changes): every 5 s
+ * at first, then every 1/120 of the time trained so far, so a day of training adds a few hundred
+ * updates to the history, not tens of thousands.
+ */
+const reportIntervalMs = (trainingMs: number) => Math.max(5_000, trainingMs / 120);
 
 /** Training and inference: the activities of the gpu queue. */
 export function createGpuActivities(store: Store, config: RuntimeConfig) {
@@ -107,7 +111,7 @@ export function createGpuActivities(store: Store, config: RuntimeConfig) {
         };
         // Heartbeat details are what a retry on another worker (and `temporal workflow describe`) sees.
         context.heartbeat(details);
-        if (!workflow || reporting || Date.now() - lastReport < REPORT_EVERY_MS) return;
+        if (!workflow || reporting || Date.now() - lastReport < reportIntervalMs(progress.elapsedSeconds * 1000)) return;
         lastReport = Date.now();
         reporting = workflow
           .executeUpdate(reportTrainingUpdate, { args: [details] })
