@@ -13,6 +13,7 @@ import {
   PairsRecordSchema,
   putJson,
   readIfPresent,
+  summariseOutcomes,
   type ConformRecord,
   type DatasetManifest,
   type PairsRecord,
@@ -91,8 +92,9 @@ export function createCpuActivities(store: Store) {
       }
       for (let batch = 0; batch < input.batches; batch++) {
         const download = await getJson(store, batchRecordKey(input.runKey, batch, 'download'), DownloadRecordSchema);
-        downloaded += download.outcomes.filter((o) => o.outcome === 'downloaded').length;
-        failed += download.outcomes.filter((o) => o.outcome === 'failed').length;
+        const summary = summariseOutcomes(download.outcomes);
+        downloaded += summary.downloaded;
+        failed += summary.failed;
         const record = await getJson(store, batchRecordKey(input.runKey, batch, 'pairs'), PairsRecordSchema);
         for (const pair of record.pairs) pairs.set(pair.sha256, pair);
       }

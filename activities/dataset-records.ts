@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UrlOutcomeSchema } from '../sources/download';
+import { UrlOutcomeSchema, type UrlOutcome } from '../sources/download';
 import { getJson, keys, putJson, type Store } from '../storage';
 
 /**
@@ -51,4 +51,18 @@ export function chooseHeldOut(pairs: readonly { sha256: string }[]): string[] {
   if (pairs.length < 4) return [];
   const count = Math.min(8, Math.max(1, Math.floor(pairs.length / 10)));
   return pairs.map((p) => p.sha256).sort().slice(0, count);
+}
+
+/** Counts of a batch's (or several batches') download outcomes, with failures by reason. */
+export function summariseOutcomes(outcomes: readonly UrlOutcome[]) {
+  const summary = { downloaded: 0, duplicates: 0, failed: 0, failuresByReason: {} as Record<string, number> };
+  for (const outcome of outcomes) {
+    if (outcome.outcome === 'downloaded') summary.downloaded++;
+    else if (outcome.outcome === 'duplicate') summary.duplicates++;
+    else {
+      summary.failed++;
+      summary.failuresByReason[outcome.reason] = (summary.failuresByReason[outcome.reason] ?? 0) + 1;
+    }
+  }
+  return summary;
 }

@@ -10,6 +10,7 @@ import {
   DownloadRecordSchema,
   readIfPresent,
   ScrapeRecordSchema,
+  summariseOutcomes,
   type DownloadRecord,
   type ScrapeRecord,
 } from './dataset-records';
@@ -51,7 +52,7 @@ export function createIoActivities(store: Store, config: RuntimeConfig) {
     async downloadBatch(input: { runKey: string; batch: number; searchKey: string; batchSize: number; baseDatasetId?: string }): Promise<{ downloaded: number; duplicates: number; failed: number; skipped: number }> {
       const recordKey = batchRecordKey(input.runKey, input.batch, 'download');
       const done = await readIfPresent(store, recordKey, DownloadRecordSchema);
-      if (done) return { ...summarise(done.outcomes), skipped: 0 };
+      if (done) return { ...counts(done.outcomes), skipped: 0 };
 
       const scrape = await getJson(store, keys.run(input.runKey, 'scrape.json'), ScrapeRecordSchema);
       const search = await loadSearchResults(store, input.searchKey);
@@ -87,7 +88,7 @@ export function createIoActivities(store: Store, config: RuntimeConfig) {
       const record: DownloadRecord = { batch: input.batch, outcomes: [...result.downloaded, ...result.duplicates, ...result.failures] };
       await putJson(store, recordKey, record);
       await store.delete(partialKey);
-      return { ...summarise(record.outcomes), skipped: inBatch.length - items.length };
+      return { ...counts(record.outcomes), skipped: inBatch.length - items.length };
     },
 
     /** The newest dataset and export of a model line (periodic retraining builds on it). */
@@ -103,10 +104,7 @@ export function createIoActivities(store: Store, config: RuntimeConfig) {
 
 export type IoActivities = ReturnType<typeof createIoActivities>;
 
-function summarise(outcomes: readonly UrlOutcome[]) {
-  return {
-    downloaded: outcomes.filter((o) => o.outcome === 'downloaded').length,
-    duplicates: outcomes.filter((o) => o.outcome === 'duplicate').length,
-    failed: outcomes.filter((o) => o.outcome === 'failed').length,
-  };
+function counts(outcomes: readonly UrlOutcome[]) {
+  const { downloaded, duplicates, failed } = summariseOutcomes(outcomes);
+  return { downloaded, duplicates, failed };
 }

@@ -4,6 +4,7 @@ import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { RuntimeConfig } from '../config/runtime';
 import { PartialParamsSchema } from '../imaging/partial-params';
+import { ExportMetadataSchema } from '../model/export';
 import { loadExport, translateImages } from '../model/infer';
 import { getJson, keys, putJson, type Store } from '../storage';
 import { chunkStartCentres, frameCountAt, joinChunks, makeGif, planChunks, probeVideo, renderChunk } from '../video';
@@ -45,7 +46,7 @@ export function createRenderCpuActivities(store: Store) {
     async planRender(input: { renderId: string; videoKey: string; modelId: string; panels: 'two' | 'three'; chunkFrames: number; fps?: number; outputHeight?: number }): Promise<{ chunks: number; frameCount: number }> {
       const existing = await readIfPresent(store, planKey(input.renderId), RenderPlanSchema);
       if (existing) return { chunks: existing.chunks.length, frameCount: existing.frameCount };
-      const metadata = await getJson(store, `${keys.exportDir(input.modelId)}/metadata.json`, z.object({ imageSize: z.number(), partialInformation: z.object({ params: z.unknown() }).optional() }).passthrough());
+      const metadata = await getJson(store, `${keys.exportDir(input.modelId)}/metadata.json`, ExportMetadataSchema);
       const partial = PartialParamsSchema.parse(metadata.partialInformation?.params ?? { method: 'kmeans' });
       const hb = heartbeater();
       return withScratch('plan', async (dir) => {

@@ -4,7 +4,7 @@ import { ExportMetadataSchema } from '../model/export';
 import { loadExport, translateImages } from '../model/infer';
 import { buildReport } from '../report';
 import { getJson, keys, type Store } from '../storage';
-import { batchRecordKey, DatasetManifestSchema, DownloadRecordSchema } from './dataset-records';
+import { batchRecordKey, DatasetManifestSchema, DownloadRecordSchema, summariseOutcomes } from './dataset-records';
 import { workerBackend } from './gpu';
 
 /** The run report needs the model (examples are translated), so it is written on the gpu queue. */
@@ -20,21 +20,11 @@ export function createReportActivities(store: Store, config: RuntimeConfig) {
       const manifest = await getJson(store, keys.datasetManifest(input.datasetId), DatasetManifestSchema);
       const metadata = await getJson(store, `${keys.exportDir(input.modelId)}/metadata.json`, ExportMetadataSchema);
 
-      const failuresByReason: Record<string, number> = {};
-      let downloaded = 0;
-      let duplicates = 0;
-      let failed = 0;
+      const outcomes = [];
       for (let batch = 0; batch < input.batches; batch++) {
-        const record = await getJson(store, batchRecordKey(input.runKey, batch, 'download'), DownloadRecordSchema);
-        for (const outcome of record.outcomes) {
-          if (outcome.outcome === 'downloaded') downloaded++;
-          else if (outcome.outcome === 'duplicate') duplicates++;
-          else {
-            failed++;
-            failuresByReason[outcome.reason] = (failuresByReason[outcome.reason] ?? 0) + 1;
-          }
-        }
+        outcomes.push(...(await getJson(store, batchRecordKey(input.runKey, batch, 'download'), DownloadRecordSchema)).outcomes);
       }
+      const { downloaded, duplicates, failed, failuresByReason } = summariseOutcomes(outcomes);
 
       // Held-out pairs when the dataset kept some, else the first few training pairs (said so in the notes).
       const heldOut = new Set(manifest.heldOut);

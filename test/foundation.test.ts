@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure, RetryState } from '@temporalio/common';
@@ -7,6 +6,7 @@ import type { Store } from '../storage';
 import { storeProbe } from '../workflows/probe';
 import { freshS3Store, testServices } from './helpers/services';
 import { startTestWorkers, testConfig } from './helpers/temporal';
+import { runWorkerToExit } from './helpers/worker-process';
 
 describe('the first workflow on the real Temporal server and the real S3 store', () => {
   let store: Store;
@@ -49,26 +49,10 @@ describe('the first workflow on the real Temporal server and the real S3 store',
   });
 });
 
-/** Starts `workers/<role>.ts` as a real process and returns its exit code and output. */
-function runWorker(role: string, env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; output: string; ms: number }> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', `workers/${role}.ts`], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output, ms: Date.now() - started });
-    });
-  });
-}
-
 describe('a worker process refuses to start on bad configuration', () => {
   it('exits 3 and names the endpoint when the S3 store is unreachable', async () => {
     const { temporal } = testServices();
-    const { code, output } = await runWorker('io', {
+    const { code, output } = await runWorkerToExit('io', {
       BLOOMSIGHT_TEMPORAL__ADDRESS: temporal.address,
       BLOOMSIGHT_STORE__KIND: 's3',
       BLOOMSIGHT_STORE__ENDPOINT: 'http://127.0.0.1:9',
@@ -82,7 +66,7 @@ describe('a worker process refuses to start on bad configuration', () => {
 
   it('exits 3 when the S3 server refuses the credentials', async () => {
     const { temporal, s3 } = testServices();
-    const { code, output } = await runWorker('io', {
+    const { code, output } = await runWorkerToExit('io', {
       BLOOMSIGHT_TEMPORAL__ADDRESS: temporal.address,
       BLOOMSIGHT_STORE__KIND: 's3',
       BLOOMSIGHT_STORE__ENDPOINT: s3.endpoint,
@@ -100,14 +84,14 @@ describe('a worker process refuses to start on bad configuration', () => {
     [{ BLOOMSIGHT_WORKERS__GPU__CONCURRENCY: '0' }, 'workers.gpu.concurrency'],
     [{ BLOOMSIGHT_TEMPORAL__ADDRESS: 'no-port-here' }, 'temporal.address'],
   ])('exits 2 naming the field for %j', async (env, field) => {
-    const { code, output } = await runWorker('cpu', env);
+    const { code, output } = await runWorkerToExit('cpu', env);
     expect(code).toBe(2);
     expect(output).toContain(field);
   });
 
   it('exits 3 at start when the gpu worker requires a TensorFlow backend it cannot load', async () => {
     const { temporal } = testServices();
-    const { code, output } = await runWorker('gpu', {
+    const { code, output } = await runWorkerToExit('gpu', {
       BLOOMSIGHT_TEMPORAL__ADDRESS: temporal.address,
       BLOOMSIGHT_STORE__ROOT: '/tmp/bloomsight-gpu-backend-test',
       BLOOMSIGHT_WORKERS__GPU__BACKEND: 'tensorflow-gpu',
@@ -119,7 +103,7 @@ describe('a worker process refuses to start on bad configuration', () => {
   });
 
   it('exits 3 naming the address when Temporal is unreachable', async () => {
-    const { code, output } = await runWorker('io', { BLOOMSIGHT_TEMPORAL__ADDRESS: '127.0.0.1:9', BLOOMSIGHT_STORE__ROOT: '/tmp/bloomsight-unreachable-test' });
+    const { code, output } = await runWorkerToExit('io', { BLOOMSIGHT_TEMPORAL__ADDRESS: '127.0.0.1:9', BLOOMSIGHT_STORE__ROOT: '/tmp/bloomsight-unreachable-test' });
     expect(code).toBe(3);
     expect(output).toContain('127.0.0.1:9');
   });

@@ -1,3 +1,4 @@
+import { describeIssues } from '../../config/load';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
@@ -38,7 +39,7 @@ export async function readRunInput(args: string[]): Promise<{ input: RunInputJso
   if (values['max-items']) input.maxItems = Number(values['max-items']);
   const parsed = RunInputSchema.safeParse(input);
   if (!parsed.success) {
-    throw new CliError(`invalid run input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 2);
+    throw new CliError(`invalid run input: ${describeIssues(parsed.error)}`, 2);
   }
   return { input: input as RunInputJson, wait: values.wait ?? false };
 }

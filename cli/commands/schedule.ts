@@ -1,3 +1,4 @@
+import { describeIssues } from '../../config/load';
 import { parseArgs } from 'node:util';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { RunInputSchema } from '../../config/run-input';
@@ -69,7 +70,7 @@ async function createSchedule(cli: CliContext, args: string[]): Promise<number> 
   const runInput = { fineTuneFrom: 'latest', ...input, line: values.line, taskQueues: { io, cpu, gpu } };
   // Validate now with a placeholder key: each scheduled run derives its key from its workflow id.
   const check = RunInputSchema.safeParse({ ...runInput, runKey: 'schedule-check' });
-  if (!check.success) throw new CliError(`invalid run input: ${check.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 2);
+  if (!check.success) throw new CliError(`invalid run input: ${describeIssues(check.error)}`, 2);
   try {
     await cli.client.schedule.create({
       scheduleId: id,
