@@ -137,16 +137,13 @@ export class Adam {
     return { step: this.step, m, v };
   }
 
+  /** The first (`m`) or second (`v`) moment of parameter `index`, copied to JS. */
+  momentValues(index: number, which: 'm' | 'v'): Float32Array {
+    return (which === 'm' ? this.m : this.v)[index].values();
+  }
+
   restore(state: AdamState): void {
-    const n = this.parameters.length;
-    if (state.m.length !== n || state.v.length !== n) {
-      throw new OptimizerStateMismatchError(`optimiser state has ${state.m.length} moments, the model has ${n} parameters`);
-    }
-    this.parameters.forEach((p, i) => {
-      if (state.m[i].length !== p.size || state.v[i].length !== p.size) {
-        throw new OptimizerStateMismatchError(`optimiser moments of ${p.name} have ${state.m[i].length} values, the parameter has ${p.size}`);
-      }
-    });
+    checkAdamState(state, this.parameters);
     tf.tidy(() => {
       this.parameters.forEach((p, i) => {
         this.m[i].assign(tf.tensor(state.m[i], p.shape, 'float32'));
@@ -160,4 +157,17 @@ export class Adam {
     for (const p of [...this.m, ...this.v]) p.dispose();
     tf.dispose(Object.values(this.constants));
   }
+}
+
+/** Throws OptimizerStateMismatchError unless `state` has moments of the right sizes for `parameters`. */
+export function checkAdamState(state: AdamState, parameters: Parameter[]): void {
+  const n = parameters.length;
+  if (state.m.length !== n || state.v.length !== n) {
+    throw new OptimizerStateMismatchError(`optimiser state has ${state.m.length} moments, the model has ${n} parameters`);
+  }
+  parameters.forEach((p, i) => {
+    if (state.m[i].length !== p.size || state.v[i].length !== p.size) {
+      throw new OptimizerStateMismatchError(`optimiser moments of ${p.name} have ${state.m[i].length} values, the parameter has ${p.size}`);
+    }
+  });
 }

@@ -1,8 +1,9 @@
 /**
  * The generator compiled for inference: batch norm folded into the preceding (transposed)
  * convolution as a per-channel scale and a bias, computed once, then each layer is conv ->
- * bias -> activation. On the native backend the ops go straight to libtensorflow (no tfjs engine
- * bookkeeping per op); elsewhere the same maths runs as tfjs ops.
+ * bias -> activation. On the native backend the whole generator runs as one libtensorflow graph
+ * (model/graph/inference-graph.ts; BLOOMSIGHT_GRAPH=0: op by op, straight to libtensorflow);
+ * elsewhere the same maths runs as tfjs ops.
  *
  * Equal to the unfolded generator in eval mode up to float rounding (about 1e-8 on outputs in
  * [-1, 1]); the render path uses it for both an export and an in-memory model, so those two agree
@@ -13,12 +14,9 @@ import { encoderFilters, LEAKY_SLOPE } from './networks';
 import { floatTypeAttr, nativeBackend, type NativeBackend, type OpAttr } from './native';
 import type { NetworkOptions } from './options';
 import type { WeightValues } from './pix2pix';
+import { GraphGenerator, type FoldedLayer } from './graph/inference-graph';
+import { graphExecutionEnabled } from './graph/session';
 
-interface FoldedLayer {
-  /** Convolution [k, k, in, out] or transposed convolution [k, k, out, in]. */
-  kernel: tf.Tensor4D;
-  bias: tf.Tensor1D;
-}
 
 export interface InferencePlan {
   readonly imageSize: number;
@@ -62,6 +60,19 @@ export function compileInference(weights: WeightValues, options: NetworkOptions)
   const decoder = decoderFilters.map((out, j) => fold(`dec${j + 1}`, 'convT', [4, 4, out, j === 0 ? filters[filters.length - 1] : decoderFilters[j - 1] * 2], 2, true));
   const output = fold('out', 'convT', [4, 4, 3, filters[0] * 2], 2, false);
   const layers = [...encoder, ...decoder, output];
+  const dispose = () => {
+    for (const layer of layers) tf.dispose([layer.kernel, layer.bias]);
+  };
+  if (graphExecutionEnabled()) {
+    // One session run per batch; the session keeps its own copy of the layers.
+    let graph: GraphGenerator;
+    try {
+      graph = new GraphGenerator({ encoder, decoder, output }, options.imageSize);
+    } finally {
+      dispose();
+    }
+    return { imageSize: options.imageSize, run: (input) => graph.run(input), dispose: () => graph.dispose() };
+  }
   const ops = nativeBackend() ? nativeOps(nativeBackend()!) : tfjsOps;
 
   return {
@@ -80,9 +91,7 @@ export function compileInference(weights: WeightValues, options: NetworkOptions)
         return ops.tanh(ops.bias(ops.convT(x, output.kernel), output.bias));
       });
     },
-    dispose(): void {
-      for (const layer of layers) tf.dispose([layer.kernel, layer.bias]);
-    },
+    dispose,
   };
 }
 

@@ -210,7 +210,7 @@ export function generate(g: Generator, input: tf.Tensor4D, mode: ForwardMode, re
   g.decoder.forEach((block, j) => {
     x = normalize(upsample(x, block.conv, reader), block.norm, g.options, mode, reader);
     if (block.dropout && mode.training && g.options.dropout > 0) {
-      x = dropout(x, g.options.dropout, seedFor(mode.dropoutSeed, `dec${j + 1}`));
+      x = dropout(x, g.options.dropout, dropoutSeedOf(mode.dropoutSeed, j));
     }
     x = tf.concat([mode.training ? relu(x) : tf.relu(x), skips[skips.length - 2 - j]], 3);
   });
@@ -236,11 +236,21 @@ export function discriminate(d: Discriminator, input: tf.Tensor4D, image: tf.Ten
  * spends four ops on it). Same masks on every backend.
  */
 function dropout(x: tf.Tensor4D, rate: number, seed: number): tf.Tensor4D {
+  return tf.mul(x, tf.tensor(dropoutMask(x.size, rate, seed), x.shape, 'float32'));
+}
+
+/** The inverted-dropout mask of `size` values: 1 / (1 - rate) where kept, 0 where dropped. */
+export function dropoutMask(size: number, rate: number, seed: number): Float32Array {
   const random = createPrng(seed);
   const keep = 1 - rate;
-  const mask = new Float32Array(x.size);
+  const mask = new Float32Array(size);
   for (let i = 0; i < mask.length; i++) mask[i] = random() < keep ? 1 / keep : 0;
-  return tf.mul(x, tf.tensor(mask, x.shape, 'float32'));
+  return mask;
+}
+
+/** The seed of decoder block `block`'s dropout mask in the step whose dropout seed is `stepSeed`. */
+export function dropoutSeedOf(stepSeed: number, block: number): number {
+  return seedFor(stepSeed, `dec${block + 1}`);
 }
 
 const PAD_ONE: Array<[number, number]> = [

@@ -8,7 +8,7 @@
  * this step's update.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, type AdamState } from './adam';
+import { Adam, checkAdamState, type AdamState } from './adam';
 import { gradientsFromOneForward } from './gradients';
 import { compileInference, type InferencePlan } from './inference';
 import { discriminatorLoss, generatorLoss } from './losses';
@@ -17,6 +17,8 @@ import {
   createGenerator,
   discriminate,
   disposeNetwork,
+  dropoutMask,
+  dropoutSeedOf,
   generate,
   trainableParameters,
   type Discriminator,
@@ -26,6 +28,8 @@ import {
 import { networkOptions, type TrainOptions } from './options';
 import { defaultParameterKind, ParameterReader, type Parameter, type ParameterKind } from './params';
 import { seedFor } from './random';
+import { GraphTrainer } from './graph/graph-trainer';
+import { graphExecutionEnabled } from './graph/session';
 
 export interface Batch {
   /** Partial information (k-means clusters, edges), [batch, size, size, 3] in [-1, 1]. */
@@ -65,28 +69,79 @@ export class WeightMismatchError extends Error {
   override readonly name = 'WeightMismatchError';
 }
 
+/**
+ * How training steps run:
+ * - 'graph' (native backend): the whole step is one TensorFlow graph in a libtensorflow session
+ *   (model/graph/), as Keras's tf.function step is: no per-op dispatch from JS, Grappler's
+ *   rewrites, independent ops in parallel. Weights and Adam moments live in the session's variables
+ *   while training; the eager networks are brought up to date when someone reads them.
+ * - 'eager': tfjs ops one by one under a gradient tape (any backend).
+ * BLOOMSIGHT_GRAPH=0 forces 'eager' (for comparisons).
+ */
+export type StepEngine = 'graph' | 'eager';
+
+export function defaultStepEngine(): StepEngine {
+  return graphExecutionEnabled() ? 'graph' : 'eager';
+}
+
 export class Pix2Pix {
-  readonly generator: Generator;
-  readonly discriminator: Discriminator;
-  readonly optimizerG: Adam;
-  readonly optimizerD: Adam;
   /** Completed training steps. */
   step = 0;
+  readonly engine: StepEngine;
+  private readonly networks: { generator: Generator; discriminator: Discriminator };
   private readonly generatorParameters: Parameter[];
   private readonly discriminatorParameters: Parameter[];
+  /** Eager engine: the optimisers. */
+  private readonly eager?: { g: Adam; d: Adam };
+  /** Graph engine: the session (made at the first step), and where the newest values are. */
+  private graph?: GraphTrainer;
+  private graphState = {
+    /** The session's weights are newer than the eager networks (steps ran since the last pull). */
+    weightsNewer: false,
+    /** The eager networks may have been written since the last push. */
+    networksWritten: true,
+    /** Adam moments and update counts not yet in the session (restore, or zeros for a new model). */
+    pendingOptimizers: undefined as { g: AdamState; d: AdamState } | undefined,
+    optimizerSteps: { g: 0, d: 0 },
+  };
 
   constructor(
     readonly options: TrainOptions,
     readonly parameterKind: ParameterKind = defaultParameterKind(),
+    engine: StepEngine = defaultStepEngine(),
   ) {
     const net = networkOptions(options);
-    this.generator = createGenerator(net, options.seed, parameterKind);
-    this.discriminator = createDiscriminator(net, options.seed, parameterKind);
-    this.generatorParameters = trainableParameters(this.generator);
-    this.discriminatorParameters = trainableParameters(this.discriminator);
-    const adam = { learningRate: options.learningRate, beta1: options.beta1, beta2: options.beta2, epsilon: options.adamEpsilon };
-    this.optimizerG = new Adam(this.generatorParameters, adam, parameterKind);
-    this.optimizerD = new Adam(this.discriminatorParameters, adam, parameterKind);
+    this.engine = engine;
+    this.networks = {
+      generator: createGenerator(net, options.seed, parameterKind),
+      discriminator: createDiscriminator(net, options.seed, parameterKind),
+    };
+    this.generatorParameters = trainableParameters(this.networks.generator);
+    this.discriminatorParameters = trainableParameters(this.networks.discriminator);
+    if (engine === 'eager') {
+      const adam = { learningRate: options.learningRate, beta1: options.beta1, beta2: options.beta2, epsilon: options.adamEpsilon };
+      this.eager = { g: new Adam(this.generatorParameters, adam, parameterKind), d: new Adam(this.discriminatorParameters, adam, parameterKind) };
+    }
+  }
+
+  /** The generator, with its current weights (reading or writing it is safe at any time). */
+  get generator(): Generator {
+    this.exposeNetworks();
+    return this.networks.generator;
+  }
+
+  get discriminator(): Discriminator {
+    this.exposeNetworks();
+    return this.networks.discriminator;
+  }
+
+  /** Names and shapes of both networks' weights, and which are trainable (no weights are read). */
+  weightLayout() {
+    const layout = (network: Network) => ({
+      shapes: new Map(network.weights.map((w) => [w.name, w.shape])),
+      trainable: network.weights.filter((w) => w.trainable).map((w) => w.name),
+    });
+    return { generator: layout(this.networks.generator), discriminator: layout(this.networks.discriminator) };
   }
 
   /**
@@ -95,7 +150,13 @@ export class Pix2Pix {
    */
   trainStep(batch: Batch): tf.Tensor1D {
     const dropoutSeed = seedFor(this.options.seed, `dropout/${this.step}`);
-    const losses = tf.tidy(() => {
+    const losses = this.eager ? this.eagerStep(this.eager, batch, dropoutSeed) : this.graphStep(batch, dropoutSeed);
+    this.step += 1;
+    return losses;
+  }
+
+  private eagerStep(optimizers: { g: Adam; d: Adam }, batch: Batch, dropoutSeed: number): tf.Tensor1D {
+    return tf.tidy(() => {
       const reader = new ParameterReader();
       const { outputs, grads } = gradientsFromOneForward(
         () => this.forward(batch, dropoutSeed, reader),
@@ -104,20 +165,83 @@ export class Pix2Pix {
           { y: out.lossG, xs: reader.leaves(this.generatorParameters) }, // backward_G
         ],
       );
-      this.optimizerD.apply(grads[0]);
-      this.optimizerG.apply(grads[1]);
+      optimizers.d.apply(grads[0]);
+      optimizers.g.apply(grads[1]);
       return tf.stack([outputs.gGan, outputs.gL1, outputs.dReal, outputs.dFake]) as tf.Tensor1D;
     });
-    this.step += 1;
+  }
+
+  private graphStep(batch: Batch, dropoutSeed: number): tf.Tensor1D {
+    const graph = this.syncGraph();
+    const { beta1, beta2, dropout } = this.options;
+    const steps = this.graphState.optimizerSteps;
+    const powers = (t: number): [number, number] => [beta1 ** t, beta2 ** t];
+    const dropoutMasks = new Map(graph.graph.dropoutBlocks.map(({ block, shape }) => [block, dropoutMask(shape.reduce((a, b) => a * b, 1), dropout, dropoutSeedOf(dropoutSeed, block))]));
+    const losses = graph.step({ input: batch.input, target: batch.target, dropoutMasks, betaPowers: { g: powers(steps.g + 1), d: powers(steps.d + 1) } });
+    steps.g += 1;
+    steps.d += 1;
+    this.graphState.weightsNewer = true;
     return losses;
+  }
+
+  /** Makes the session (first step) and pushes into it whatever changed outside it. */
+  private syncGraph(): GraphTrainer {
+    const state = this.graphState;
+    const created = this.graph === undefined;
+    const graph = (this.graph ??= new GraphTrainer(this.options, this.networks.generator, this.networks.discriminator));
+    const values = new Map<string, tf.Tensor | Float32Array>();
+    tf.tidy(() => {
+      if (state.networksWritten) {
+        for (const [network, prefix] of [[this.networks.generator, 'g'], [this.networks.discriminator, 'd']] as const) {
+          for (const w of network.weights) values.set(`${prefix}/${w.name}`, w.read());
+        }
+      }
+      // A new session's moments are zeros unless a restore gave some.
+      const pending = state.pendingOptimizers ?? (created ? zeroOptimizers(this.generatorParameters, this.discriminatorParameters) : undefined);
+      if (pending) {
+        for (const [params, prefix, adam] of [[this.generatorParameters, 'g', pending.g], [this.discriminatorParameters, 'd', pending.d]] as const) {
+          params.forEach((p, i) => {
+            values.set(`${prefix}/${p.name}/m`, adam.m[i]);
+            values.set(`${prefix}/${p.name}/v`, adam.v[i]);
+          });
+        }
+        state.optimizerSteps = { g: pending.g.step, d: pending.d.step };
+      }
+      if (values.size > 0) graph.assign(values);
+    });
+    state.networksWritten = false;
+    state.pendingOptimizers = undefined;
+    return graph;
+  }
+
+  /** Brings the eager networks up to date before anyone reads (or writes) them. */
+  private exposeNetworks(): void {
+    if (!this.graph) return;
+    if (this.graphState.weightsNewer) {
+      const weights = this.readGraphWeights();
+      for (const [network, prefix] of [[this.networks.generator, 'g'], [this.networks.discriminator, 'd']] as const) {
+        writeWeights(network, new Map([...weights].filter(([name]) => name.startsWith(`${prefix}/`)).map(([name, value]) => [name.slice(2), value])));
+      }
+      this.graphState.weightsNewer = false;
+    }
+    // The caller may write them (fine-tuning, restore): push them before the next step.
+    this.graphState.networksWritten = true;
+  }
+
+  private readGraphWeights(): Map<string, Float32Array> {
+    const names = [...this.networks.generator.weights.map((w) => `g/${w.name}`), ...this.networks.discriminator.weights.map((w) => `d/${w.name}`)];
+    const tensors = this.graph!.read(names);
+    const values = new Map(names.map((name, i) => [name, tensors[i].dataSync() as Float32Array]));
+    tf.dispose(tensors);
+    return values;
   }
 
   private forward(batch: Batch, dropoutSeed: number, reader: ParameterReader) {
     const { input, target } = batch;
     const mode = { training: true, dropoutSeed } as const;
-    const fake = generate(this.generator, input, mode, reader);
-    const realLogits = discriminate(this.discriminator, input, target, mode, reader);
-    const fakeLogits = discriminate(this.discriminator, input, fake, mode, reader);
+    const fake = generate(this.networks.generator, input, mode, reader);
+    const realLogits = discriminate(this.networks.discriminator, input, target, mode, reader);
+    const fakeLogits = discriminate(this.networks.discriminator, input, fake, mode, reader);
     const lossD = discriminatorLoss(realLogits, fakeLogits);
     const lossG = generatorLoss(fakeLogits, fake, target, this.options.lambdaL1);
     return { lossD: lossD.total, lossG: lossG.total, gGan: lossG.gan, gL1: lossG.l1, dReal: lossD.real, dFake: lossD.fake };
@@ -132,60 +256,120 @@ export class Pix2Pix {
 
   /** The generator in inference mode (moving batch-norm statistics, no dropout): what an export computes. */
   translate(input: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => generate(this.generator, input, { training: false }, new ParameterReader()));
+    const generator = this.generator;
+    return tf.tidy(() => generate(generator, input, { training: false }, new ParameterReader()));
   }
 
   /** The generator's current weights compiled for fast inference (what an export's loader runs). Caller disposes. */
   compileInference(): InferencePlan {
-    return compileInference(readWeights(this.generator), this.generator.options);
+    const generator = this.generator;
+    return compileInference(readWeights(generator), generator.options);
   }
 
   snapshot(): ModelSnapshot {
-    return {
-      step: this.step,
-      generator: readWeights(this.generator),
-      discriminator: readWeights(this.discriminator),
-      optimizerG: this.optimizerG.snapshot(),
-      optimizerD: this.optimizerD.snapshot(),
-    };
+    const plan = this.snapshotPlan();
+    return plan.assemble(plan.copies.map((copy) => copy()));
   }
 
   /** Like snapshot(), yielding to the event loop between parameters so heartbeats keep running. */
   async snapshotAsync(): Promise<ModelSnapshot> {
-    const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
-    const weights = async (network: Network): Promise<WeightValues> => {
-      const values: WeightValues = new Map();
-      for (const w of network.weights) {
-        values.set(w.name, w.values());
-        await yieldNow();
+    const plan = this.snapshotPlan();
+    const values: Float32Array[] = [];
+    for (const copy of plan.copies) {
+      values.push(copy());
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return plan.assemble(values);
+  }
+
+  /**
+   * One copy function per weight and Adam moment (G weights, D weights, then m and v of G, then of D),
+   * and how to assemble their results. Values still in the graph session are fetched by one run here
+   * (no copy yet) so the snapshot is of this moment even if the copies run later.
+   */
+  private snapshotPlan(): { copies: Array<() => Float32Array>; assemble(values: Float32Array[]): ModelSnapshot } {
+    const { generator, discriminator } = this.networks;
+    const fromSession = new Map<string, tf.Tensor>();
+    if (this.graph) {
+      const names: string[] = [];
+      if (this.graphState.weightsNewer) names.push(...generator.weights.map((w) => `g/${w.name}`), ...discriminator.weights.map((w) => `d/${w.name}`));
+      if (!this.graphState.pendingOptimizers) {
+        for (const [prefix, params] of [['g', this.generatorParameters], ['d', this.discriminatorParameters]] as const) {
+          for (const p of params) names.push(`${prefix}/${p.name}/m`, `${prefix}/${p.name}/v`);
+        }
       }
+      const tensors = names.length > 0 ? this.graph.read(names) : [];
+      names.forEach((name, i) => fromSession.set(name, tensors[i]));
+    }
+    const copy = (name: string, otherwise: () => Float32Array) => () => {
+      const tensor = fromSession.get(name);
+      if (!tensor) return otherwise();
+      const values = tensor.dataSync() as Float32Array;
+      tensor.dispose();
       return values;
+    };
+    const optimizer = (prefix: 'g' | 'd', params: Parameter[]) => {
+      const adam = this.eager?.[prefix];
+      const pending = this.graphState.pendingOptimizers?.[prefix];
+      const moment = (which: 'm' | 'v') =>
+        params.map((p, i) => copy(`${prefix}/${p.name}/${which}`, () => (adam ? adam.momentValues(i, which) : (pending?.[which][i] ?? new Float32Array(p.size)))));
+      return { step: adam ? adam.iterations : this.graphState.optimizerSteps[prefix], m: moment('m'), v: moment('v') };
+    };
+    const parts = {
+      generator: generator.weights.map((w) => copy(`g/${w.name}`, () => w.values())),
+      discriminator: discriminator.weights.map((w) => copy(`d/${w.name}`, () => w.values())),
+      optimizerG: optimizer('g', this.generatorParameters),
+      optimizerD: optimizer('d', this.discriminatorParameters),
     };
     const step = this.step;
     return {
-      step,
-      generator: await weights(this.generator),
-      discriminator: await weights(this.discriminator),
-      optimizerG: await this.optimizerG.snapshotAsync(yieldNow),
-      optimizerD: await this.optimizerD.snapshotAsync(yieldNow),
+      copies: [...parts.generator, ...parts.discriminator, ...parts.optimizerG.m, ...parts.optimizerG.v, ...parts.optimizerD.m, ...parts.optimizerD.v],
+      assemble(values) {
+        let next = 0;
+        const take = (count: number) => values.slice(next, (next += count));
+        const names = (network: Network) => network.weights.map((w) => w.name);
+        const zip = (keys: string[], vals: Float32Array[]) => new Map(keys.map((k, i) => [k, vals[i]]));
+        return {
+          step,
+          generator: zip(names(generator), take(generator.weights.length)),
+          discriminator: zip(names(discriminator), take(discriminator.weights.length)),
+          optimizerG: { step: parts.optimizerG.step, m: take(parts.optimizerG.m.length), v: take(parts.optimizerG.v.length) },
+          optimizerD: { step: parts.optimizerD.step, m: take(parts.optimizerD.m.length), v: take(parts.optimizerD.v.length) },
+        };
+      },
     };
   }
 
   /** Restores weights, optimiser moments and step. Throws WeightMismatchError or OptimizerStateMismatchError. */
   restore(snapshot: ModelSnapshot): void {
-    writeWeights(this.generator, snapshot.generator);
-    writeWeights(this.discriminator, snapshot.discriminator);
-    this.optimizerG.restore(snapshot.optimizerG);
-    this.optimizerD.restore(snapshot.optimizerD);
+    writeWeights(this.networks.generator, snapshot.generator);
+    writeWeights(this.networks.discriminator, snapshot.discriminator);
+    this.graphState.weightsNewer = false;
+    this.graphState.networksWritten = true;
+    if (this.eager) {
+      this.eager.g.restore(snapshot.optimizerG);
+      this.eager.d.restore(snapshot.optimizerD);
+    } else {
+      checkAdamState(snapshot.optimizerG, this.generatorParameters);
+      checkAdamState(snapshot.optimizerD, this.discriminatorParameters);
+      this.graphState.pendingOptimizers = { g: snapshot.optimizerG, d: snapshot.optimizerD };
+      this.graphState.optimizerSteps = { g: snapshot.optimizerG.step, d: snapshot.optimizerD.step };
+    }
     this.step = snapshot.step;
   }
 
   dispose(): void {
-    disposeNetwork(this.generator);
-    disposeNetwork(this.discriminator);
-    this.optimizerG.dispose();
-    this.optimizerD.dispose();
+    this.graph?.dispose();
+    disposeNetwork(this.networks.generator);
+    disposeNetwork(this.networks.discriminator);
+    this.eager?.g.dispose();
+    this.eager?.d.dispose();
   }
+}
+
+function zeroOptimizers(generator: Parameter[], discriminator: Parameter[]): { g: AdamState; d: AdamState } {
+  const zeros = (params: Parameter[]): AdamState => ({ step: 0, m: params.map((p) => new Float32Array(p.size)), v: params.map((p) => new Float32Array(p.size)) });
+  return { g: zeros(generator), d: zeros(discriminator) };
 }
 
 export function readWeights(network: Network): WeightValues {

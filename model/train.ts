@@ -273,8 +273,7 @@ class Run {
     const { model, options, request } = this;
     this.flushHistory();
     const data: DataOrderState = { cursor: this.cursor, seed: options.seed, pairCount: this.dataset.size };
-    const shapes = (weights: typeof model.generator.weights) => new Map(weights.map((w) => [w.name, w.shape]));
-    const trainable = (weights: typeof model.generator.weights) => weights.filter((w) => w.trainable).map((w) => w.name);
+    const layout = model.weightLayout();
     const ref = await saveCheckpoint(
       request.store,
       request.modelId,
@@ -290,8 +289,8 @@ class Run {
       },
       {
         keep: options.keepCheckpoints,
-        shapes: { generator: shapes(model.generator.weights), discriminator: shapes(model.discriminator.weights) },
-        trainable: { generator: trainable(model.generator.weights), discriminator: trainable(model.discriminator.weights) },
+        shapes: { generator: layout.generator.shapes, discriminator: layout.discriminator.shapes },
+        trainable: { generator: layout.generator.trainable, discriminator: layout.discriminator.trainable },
       },
     );
     this.lastCheckpoint = ref;

@@ -1,0 +1,69 @@
+/**
+ * Runs a graph built in TypeScript in a libtensorflow session, through tfjs-node's SavedModel
+ * loader: the graph is written as a SavedModel to a temporary folder, loaded into a TF_Session
+ * (Grappler optimises it; independent ops run in parallel on the inter-op thread pool), and run with
+ * tfjs tensors as feeds and fetches. Variables live in the session between runs.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { savedModelBytes, type NodeSpec } from './proto';
+
+/** The tfjs-node backend methods used here (NodeJSKernelBackend). */
+interface SessionBackend {
+  loadSavedModelMetaGraph(path: string, tags: string): number;
+  runSavedModel(id: number, inputs: tf.Tensor[], inputInfos: Array<{ name: string }>, outputNames: string[]): tf.Tensor[];
+  deleteSavedModel(id: number): void;
+}
+
+const TAG = 'bloomsight';
+
+/**
+ * Whether training steps and inference run as graphs: on tfjs-node's native backend, unless
+ * BLOOMSIGHT_GRAPH=0 (which keeps the eager paths, for comparisons).
+ */
+export function graphExecutionEnabled(): boolean {
+  return process.env.BLOOMSIGHT_GRAPH !== '0' && graphSessionsAvailable();
+}
+
+/** True when graphs can run here (the native tensorflow backend of tfjs-node). */
+export function graphSessionsAvailable(): boolean {
+  const backend = tf.backend() as unknown as Partial<SessionBackend>;
+  return tf.getBackend() === 'tensorflow' && typeof backend.loadSavedModelMetaGraph === 'function' && typeof backend.runSavedModel === 'function';
+}
+
+export class GraphSession {
+  private readonly backend: SessionBackend;
+  private readonly id: number;
+  private disposed = false;
+
+  constructor(nodes: NodeSpec[]) {
+    if (!graphSessionsAvailable()) throw new Error('graph sessions need the native tensorflow backend of tfjs-node');
+    this.backend = tf.backend() as unknown as SessionBackend;
+    const dir = mkdtempSync(join(tmpdir(), 'bloomsight-graph-'));
+    try {
+      writeFileSync(join(dir, 'saved_model.pb'), savedModelBytes(nodes, [TAG]));
+      this.id = this.backend.loadSavedModelMetaGraph(dir, TAG);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Feeds `feeds` (placeholder name -> tensor; not disposed) and returns the fetched tensors (caller disposes). */
+  run(feeds: Array<[string, tf.Tensor]>, fetches: string[]): tf.Tensor[] {
+    if (this.disposed) throw new Error('graph session used after dispose');
+    return this.backend.runSavedModel(
+      this.id,
+      feeds.map(([, tensor]) => tensor),
+      feeds.map(([name]) => ({ name })),
+      fetches,
+    );
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.backend.deleteSavedModel(this.id);
+  }
+}
