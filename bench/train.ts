@@ -1,13 +1,14 @@
 /**
  * Training and inference throughput of bloomsight's pix2pix against a Keras reference, side by side.
  *
- *   npx tsx bench/train.ts [--seconds 20] [--rounds 1] [--only 128] [--no-reference]
+ *   npx tsx bench/train.ts [--seconds 20] [--rounds 1] [--only 128] [--no-reference] [--eager]
  *
  * For 256x256 with ngf = ndf = 64 and 128x128 with 32, batch 1, on the native backend:
- * - ours: the real train() loop (jitter, batch assembly, one G forward + both gradients + both Adam
- *   updates per step, loss read-back, yield to the event loop) on synthetic pairs; inference through
- *   the export (tf.loadLayersModel) as the render activity runs it; peak RSS; the longest event-loop
- *   stall during training (perf_hooks.monitorEventLoopDelay) and how many 100 ms "heartbeat" timers fired.
+ * - ours: the real train() loop (jitter, batch assembly, one step = one G forward + both gradients +
+ *   both Adam updates as one libtensorflow graph (model/graph/), loss read-back, yield to the event
+ *   loop) on synthetic pairs; inference through the export as the render activity runs it (one graph);
+ *   peak RSS; the longest event-loop stall during training (perf_hooks.monitorEventLoopDelay) and how
+ *   many 100 ms "heartbeat" timers fired. --eager adds the same code op by op (BLOOMSIGHT_GRAPH=0).
  * - reference: bench/reference/pix2pix_keras.py (same architecture, one tf.function step) in its venv
  *   (bench/reference/setup.sh), run after ours, never concurrently.
  * Each measurement runs in its own child process so peak RSS belongs to one configuration. With
@@ -42,7 +43,10 @@ interface OursResult {
   trainImagesPerSecond: number;
   inferImagesPerSecond: number;
   steps: number;
+  /** Peak RSS while stepping, and over the whole child (end-of-run checkpoint, export, inference). */
+  peakRssStepsMb: number;
   peakRssMb: number;
+  engine: string;
   /** Longest event-loop stall while stepping. */
   maxEventLoopDelayMs: number;
   /** Longest stall including the end-of-run checkpoint (all weights and Adam moments to the store). */
@@ -92,6 +96,7 @@ async function measureOurs(config: Config, seconds: number): Promise<OursResult>
     const started = performance.now();
     let stepsDelayMax = 0;
     let stepsElapsed = 0;
+    let stepsRss = 0;
     const result = await train({
       options: { ...options, maxSteps: 1e9, timeGoalSeconds: seconds },
       pairs,
@@ -102,11 +107,13 @@ async function measureOurs(config: Config, seconds: number): Promise<OursResult>
       onProgress: () => {
         stepsDelayMax = delay.max;
         stepsElapsed = performance.now() - started;
+        stepsRss = process.resourceUsage().maxRSS;
       },
     });
     delay.disable();
     clearInterval(heartbeat);
 
+    const engine = result.model.engine;
     await exportGenerator(store, 'bench', result.model.generator, { steps: result.step });
     result.model.dispose();
     const loaded = await loadExport(store, 'bench');
@@ -127,7 +134,9 @@ async function measureOurs(config: Config, seconds: number): Promise<OursResult>
       trainImagesPerSecond: result.imagesPerSecond,
       inferImagesPerSecond: inferred / inferSeconds,
       steps: result.step,
+      peakRssStepsMb: stepsRss / 1024,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
+      engine,
       maxEventLoopDelayMs: stepsDelayMax / 1e6,
       maxDelayWithCheckpointMs: delay.max / 1e6,
       meanStepMs: stepsElapsed / result.step,
@@ -141,11 +150,11 @@ async function measureOurs(config: Config, seconds: number): Promise<OursResult>
   }
 }
 
-function runChild(config: Config, seconds: number): OursResult {
+function runChild(config: Config, seconds: number, eager = false): OursResult {
   const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--child', String(config.size), String(config.filters), String(seconds)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' },
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2', ...(eager ? { BLOOMSIGHT_GRAPH: '0' } : {}) },
   });
   return JSON.parse(out.trim().split('\n').pop()!) as OursResult;
 }
@@ -192,6 +201,7 @@ async function main(): Promise<void> {
   const only = option('--only');
   const configs = CONFIGS.filter((c) => !only || String(c.size) === only);
   const withReference = !args.includes('--no-reference');
+  const withEager = args.includes('--eager');
 
   const backend = await initBackend({ prefer: 'tensorflow', log: () => {} });
   if (!backend.native) {
@@ -202,15 +212,22 @@ async function main(): Promise<void> {
   if (withReference && !python) console.error('reference venv could not be set up (bench/reference/setup.sh); reporting ours only');
 
   const loadBefore = loadavg().map((l) => l.toFixed(1)).join(' ');
-  const rows: Array<{ config: Config; ours: OursResult; reference?: ReferenceResult | string }> = [];
+  const rows: Array<{ config: Config; ours: OursResult; eager?: OursResult; reference?: ReferenceResult | string }> = [];
   for (const config of configs) {
     let ours: OursResult | undefined;
+    let eager: OursResult | undefined;
     let reference: ReferenceResult | string | undefined;
     for (let round = 1; round <= rounds; round++) {
       console.error(`[bench] round ${round}: ours ${config.size}x${config.size} ngf=ndf=${config.filters} ...`);
       const mine = runChild(config, seconds);
       console.error(`[bench]   train ${f1(mine.trainImagesPerSecond)} img/s, infer ${f1(mine.inferImagesPerSecond)} img/s`);
       ours = best(ours, mine, (r) => [r.trainImagesPerSecond, r.inferImagesPerSecond], (r, [train, infer]) => ({ ...r, trainImagesPerSecond: train, inferImagesPerSecond: infer }));
+      if (withEager) {
+        console.error(`[bench] round ${round}: ours op by op (BLOOMSIGHT_GRAPH=0) ${config.size}x${config.size} ...`);
+        const op = runChild(config, seconds, true);
+        console.error(`[bench]   train ${f1(op.trainImagesPerSecond)} img/s, infer ${f1(op.inferImagesPerSecond)} img/s`);
+        eager = best(eager, op, (r) => [r.trainImagesPerSecond, r.inferImagesPerSecond], (r, [train, infer]) => ({ ...r, trainImagesPerSecond: train, inferImagesPerSecond: infer }));
+      }
       if (python) {
         console.error(`[bench] round ${round}: reference (Keras) ${config.size}x${config.size} ...`);
         const theirs = runReference(python, config, seconds);
@@ -221,15 +238,15 @@ async function main(): Promise<void> {
         }
       }
     }
-    rows.push({ config, ours: ours!, reference });
+    rows.push({ config, ours: ours!, eager, reference });
   }
 
   const first = rows[0]?.ours;
   console.log(
-    `\nbloomsight pix2pix bench: batch 1, ${first?.backend}, fused kernels ${first?.fusedKernels}, parameters ${first?.parameters}, ` +
+    `\nbloomsight pix2pix bench: batch 1, ${first?.backend}, step engine ${first?.engine}, fused kernels ${first?.fusedKernels}, parameters ${first?.parameters}, ` +
       `~${seconds}s per measurement, best of ${rounds} round(s), load average before: ${loadBefore}, after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   );
-  console.log('| size / filters | train img/s ours | Keras | ratio | infer img/s ours | Keras | ratio | peak RSS MB ours | Keras | max event-loop delay: steps / checkpoint | mean step | 100 ms timer fired / steps |');
+  console.log('| size / filters | train img/s ours | Keras | ratio | infer img/s ours | Keras | ratio | peak RSS MB ours: steps / all | Keras | max event-loop delay: steps / checkpoint | mean step | 100 ms timer fired / steps |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const { config, ours, reference } of rows) {
     const ref = typeof reference === 'object' ? reference : undefined;
@@ -237,10 +254,22 @@ async function main(): Promise<void> {
     console.log(
       `| ${config.size} / ${config.filters} | ${f1(ours.trainImagesPerSecond)} | ${ref ? f1(ref.train_img_per_s) : '-'} | ${ratio(ours.trainImagesPerSecond, ref?.train_img_per_s)} ` +
         `| ${f1(ours.inferImagesPerSecond)} | ${ref ? f1(ref.infer_img_per_s) : '-'} | ${ratio(ours.inferImagesPerSecond, ref?.infer_img_per_s)} ` +
-        `| ${Math.round(ours.peakRssMb)} | ${ref ? Math.round(ref.peak_rss_mb) : '-'} | ${Math.round(ours.maxEventLoopDelayMs)} / ${Math.round(ours.maxDelayWithCheckpointMs)} ms | ${Math.round(ours.meanStepMs)} ms ` +
+        `| ${Math.round(ours.peakRssStepsMb)} / ${Math.round(ours.peakRssMb)} | ${ref ? Math.round(ref.peak_rss_mb) : '-'} | ${Math.round(ours.maxEventLoopDelayMs)} / ${Math.round(ours.maxDelayWithCheckpointMs)} ms | ${Math.round(ours.meanStepMs)} ms ` +
         `| ${ours.heartbeats} / ${ours.steps} |`,
     );
     if (typeof reference === 'string') console.log(`  ${reference}`);
+  }
+  if (rows.some((r) => r.eager)) {
+    console.log('\nThe graph step and graph inference against the same code op by op (BLOOMSIGHT_GRAPH=0: eager tfjs step, inference ops straight to libtensorflow):');
+    console.log('| size / filters | train img/s graph | op by op | ratio | infer img/s graph | op by op | ratio |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const { config, ours, eager } of rows) {
+      if (!eager) continue;
+      console.log(
+        `| ${config.size} / ${config.filters} | ${f1(ours.trainImagesPerSecond)} | ${f1(eager.trainImagesPerSecond)} | ${(ours.trainImagesPerSecond / eager.trainImagesPerSecond).toFixed(2)} ` +
+          `| ${f1(ours.inferImagesPerSecond)} | ${f1(eager.inferImagesPerSecond)} | ${(ours.inferImagesPerSecond / eager.inferImagesPerSecond).toFixed(2)} |`,
+      );
+    }
   }
   console.log(
     '\nTraining runs on the main thread and yields to the event loop after every step (await setImmediate): the longest' +

@@ -196,8 +196,12 @@ export class Pix2Pix {
           for (const w of network.weights) values.set(`${prefix}/${w.name}`, w.read());
         }
       }
-      // A new session's moments are zeros unless a restore gave some.
-      const pending = state.pendingOptimizers ?? (created ? zeroOptimizers(this.generatorParameters, this.discriminatorParameters) : undefined);
+      const pending = state.pendingOptimizers;
+      if (created && !pending) {
+        // A new session's moments are zeros unless a restore gave some.
+        graph.zeroMoments();
+        state.optimizerSteps = { g: 0, d: 0 };
+      }
       if (pending) {
         for (const [params, prefix, adam] of [[this.generatorParameters, 'g', pending.g], [this.discriminatorParameters, 'd', pending.d]] as const) {
           params.forEach((p, i) => {
@@ -365,11 +369,6 @@ export class Pix2Pix {
     this.eager?.g.dispose();
     this.eager?.d.dispose();
   }
-}
-
-function zeroOptimizers(generator: Parameter[], discriminator: Parameter[]): { g: AdamState; d: AdamState } {
-  const zeros = (params: Parameter[]): AdamState => ({ step: 0, m: params.map((p) => new Float32Array(p.size)), v: params.map((p) => new Float32Array(p.size)) });
-  return { g: zeros(generator), d: zeros(discriminator) };
 }
 
 export function readWeights(network: Network): WeightValues {

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Discriminator, Generator } from '../networks';
 import type { TrainOptions } from '../options';
 import { GraphSession } from './session';
-import { buildTrainGraph, STEP, type GraphVariable, type TrainGraph } from './train-graph';
+import { buildTrainGraph, STEP, ZERO_MOMENTS, type GraphVariable, type TrainGraph } from './train-graph';
 
 export interface GraphStepFeeds {
   input: tf.Tensor4D;
@@ -44,6 +44,11 @@ export class GraphTrainer {
       // The session runs only what the fetches need: exactly the fed variables' assigns.
       this.session.run(feeds, feeds.map(([input]) => `${input}/assigned`)).forEach((t) => t.dispose());
     });
+  }
+
+  /** Sets every Adam moment to zero (a new model). */
+  zeroMoments(): void {
+    tf.dispose(this.session.run([], [ZERO_MOMENTS]));
   }
 
   /** One training step; returns [gGan, gL1, dReal, dFake] (caller disposes). */

@@ -1,12 +1,25 @@
 /**
  * TensorFlow GraphDef / SavedModel serialisation for graphs built in TypeScript.
  *
- * Uses the protobuf classes compiled from TensorFlow's own .proto files that tfjs-node ships (and
- * uses itself to read SavedModels): dist/proto/api_pb.js, on google-protobuf. tfjs is pinned at
- * 4.22.0 in package.json, so this deep import is stable.
+ * Uses the protobuf classes compiled from TensorFlow's own .proto files that tfjs-node (and
+ * tfjs-node-gpu) ship and use themselves to read SavedModels: dist/proto/api_pb.js, on
+ * google-protobuf. tfjs is pinned at 4.22.0 in package.json, so this deep import is stable.
  */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const pb = require('@tensorflow/tfjs-node/dist/proto/api_pb') as ApiPb;
+let loaded: ApiPb | undefined;
+
+/** The compiled protos, from whichever tfjs-node package is installed (both are optional). */
+function protos(): ApiPb {
+  if (loaded) return loaded;
+  const errors: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']) {
+    try {
+      return (loaded = require(`${pkg}/dist/proto/api_pb`) as ApiPb);
+    } catch (error) {
+      errors.push(`${pkg}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(`TensorFlow's protobuf classes not found (${errors.join('; ')})`);
+}
 
 /** TensorFlow DataType enum values used here. */
 export const DT = { float: 1, int32: 3, resource: 20 } as const;
@@ -39,6 +52,7 @@ export interface NodeSpec {
 
 /** A SavedModel (one meta graph, tag `tags`, no variables directory) holding `nodes`. */
 export function savedModelBytes(nodes: NodeSpec[], tags: string[]): Uint8Array {
+  const pb = protos();
   const graph = new pb.GraphDef();
   graph.setNodeList(nodes.map(nodeDef));
   const versions = new pb.VersionDef();
@@ -59,6 +73,7 @@ export function savedModelBytes(nodes: NodeSpec[], tags: string[]): Uint8Array {
 const GRAPH_PRODUCER = 1994;
 
 function nodeDef(spec: NodeSpec): PbMessage {
+  const pb = protos();
   const node = new pb.NodeDef();
   node.setName(spec.name);
   node.setOp(spec.op);
@@ -69,6 +84,7 @@ function nodeDef(spec: NodeSpec): PbMessage {
 }
 
 function attrValue(attr: Attr): PbMessage {
+  const pb = protos();
   const value = new pb.AttrValue();
   if ('type' in attr) value.setType(attr.type);
   else if ('shape' in attr) value.setShape(shapeProto(attr.shape));
@@ -85,6 +101,7 @@ function attrValue(attr: Attr): PbMessage {
 }
 
 function shapeProto(dims: number[]): PbMessage {
+  const pb = protos();
   const shape = new pb.TensorShape();
   shape.setDimList(
     dims.map((size) => {
@@ -97,6 +114,7 @@ function shapeProto(dims: number[]): PbMessage {
 }
 
 function tensorProto(tensor: ConstTensor): PbMessage {
+  const pb = protos();
   const proto = new pb.Tensor();
   proto.setDtype(tensor.dtype);
   proto.setTensorShape(shapeProto(tensor.shape));

@@ -18,7 +18,7 @@ import type { TrainOptions } from '../options';
 import { LEAKY_SLOPE, type BatchNorm, type Conv, type Discriminator, type Generator } from '../networks';
 import type { Parameter } from '../params';
 import { GraphBuilder, type Sym, type Variable } from './builder';
-import type { NodeSpec } from './proto';
+import { DT, type NodeSpec } from './proto';
 
 /** Names of the fed and fetched tensors of the step. */
 export const STEP = {
@@ -28,6 +28,9 @@ export const STEP = {
   dropout: (block: number) => `step/dropout_dec${block + 1}`,
   betaPowers: (network: 'g' | 'd') => [`step/${network}_beta1_power`, `step/${network}_beta2_power`] as const,
 };
+
+/** Fetch it to set every Adam moment to zero. */
+export const ZERO_MOMENTS = 'init/zero_moments';
 
 /** One variable of the graph: a network weight, a moving statistic or an Adam moment. */
 export interface GraphVariable {
@@ -181,7 +184,7 @@ export function buildTrainGraph(options: TrainOptions, generator: Generator, dis
         g.node(
           'ResourceApplyAdam',
           [handle(), handle('m'), handle('v'), beta1Power, beta2Power, learningRate, beta1, beta2, epsilon, grads[i]],
-          { T: { type: 1 }, use_locking: { b: false }, use_nesterov: { b: false } },
+          { T: { type: DT.float }, use_locking: { b: false }, use_nesterov: { b: false } },
           undefined,
           [read.ref],
         ),
@@ -189,6 +192,12 @@ export function buildTrainGraph(options: TrainOptions, generator: Generator, dis
     });
   }
   g.pack([gGan, gL1, dReal, dFake], STEP.losses, [...updates, ...statUpdates]);
+
+  // A new model's Adam moments: zeros made in the session (no fed copies of every weight's size).
+  const zeroAssigns = [...variables.values()]
+    .filter((v) => v.name.endsWith('/m') || v.name.endsWith('/v'))
+    .map((v) => g.assign(v, { ref: g.node('Fill', [g.int32s(v.shape), g.scalar(0)], { T: { type: DT.float }, index_type: { type: DT.int32 } }), shape: v.shape }));
+  g.identity(g.scalar(0), ZERO_MOMENTS, zeroAssigns);
 
   // Restore and snapshot: per variable, a fed value with an Identity fetched after its assign, and a read.
   const graphVariables: GraphVariable[] = [];
