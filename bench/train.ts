@@ -41,6 +41,9 @@ const CONFIGS: Config[] = [
 
 interface OursResult {
   trainImagesPerSecond: number;
+  /** Seconds of the first WARM_STEPS steps (graph build and optimisation included), not in the throughput. */
+  warmUpSeconds: number;
+  measuredSteps: number;
   inferImagesPerSecond: number;
   steps: number;
   /** Peak RSS while stepping, and over the whole child (end-of-run checkpoint, export, inference). */
@@ -63,6 +66,7 @@ interface ReferenceResult {
   train_img_per_s: number;
   infer_img_per_s: number;
   train_steps: number;
+  trace_s: number;
   peak_rss_mb: number;
   tensorflow: string;
 }
@@ -77,6 +81,8 @@ function syntheticPairs(size: number, count: number): ImagePair[] {
   return Array.from({ length: count }, () => ({ input: image(), target: image() }));
 }
 
+const WARM_STEPS = 3;
+
 /** Child: measures one configuration of ours and prints one JSON line. */
 async function measureOurs(config: Config, seconds: number): Promise<OursResult> {
   const backend = await initBackend({ prefer: 'tensorflow', log: () => {} });
@@ -85,33 +91,43 @@ async function measureOurs(config: Config, seconds: number): Promise<OursResult>
   try {
     const pairs = syntheticPairs(config.size, 4);
     const options = { imageSize: config.size, ngf: config.filters, ndf: config.filters, batchSize: 1, checkpointEverySteps: 1e9, checkpointEverySeconds: 1e9 };
-    // Warm-up run: first-call costs (oneDNN primitive creation, allocations) are not throughput.
-    const warm = await train({ options: { ...options, maxSteps: 2 }, pairs, store, modelId: 'warm', attempt: 'bench', start: 'fresh' });
-    warm.model.dispose();
-
+    // The first WARM_STEPS steps (graph build and optimisation, oneDNN primitive creation, first
+    // allocations) are not throughput: measured from the end of the warm-up, as Keras's trace is excluded.
     let heartbeats = 0;
-    const heartbeat = setInterval(() => (heartbeats += 1), 100);
+    let heartbeat: NodeJS.Timeout | undefined;
     const delay = monitorEventLoopDelay({ resolution: 10 });
-    delay.enable();
     const started = performance.now();
+    let warm: { time: number; step: number } | undefined;
+    let last = { time: 0, step: 0 };
     let stepsDelayMax = 0;
-    let stepsElapsed = 0;
     let stepsRss = 0;
     const result = await train({
-      options: { ...options, maxSteps: 1e9, timeGoalSeconds: seconds },
+      options: { ...options, maxSteps: 1e9 },
       pairs,
       store,
       modelId: 'bench',
       attempt: 'bench',
       start: 'fresh',
-      onProgress: () => {
+      control: () => ({ stop: warm !== undefined && performance.now() - warm.time >= seconds * 1000 }),
+      onProgress: (p) => {
+        const now = performance.now();
+        if (!warm) {
+          if (p.step < WARM_STEPS) return;
+          warm = { time: now, step: p.step };
+          delay.enable();
+          heartbeat = setInterval(() => (heartbeats += 1), 100);
+          return;
+        }
+        last = { time: now, step: p.step };
         stepsDelayMax = delay.max;
-        stepsElapsed = performance.now() - started;
         stepsRss = process.resourceUsage().maxRSS;
       },
     });
     delay.disable();
     clearInterval(heartbeat);
+    const warmUpSeconds = (warm!.time - started) / 1000;
+    const measuredSteps = last.step - warm!.step;
+    const measuredMs = last.time - warm!.time;
 
     const engine = result.model.engine;
     await exportGenerator(store, 'bench', result.model.generator, { steps: result.step });
@@ -131,7 +147,8 @@ async function measureOurs(config: Config, seconds: number): Promise<OursResult>
     loaded.dispose();
     input.dispose();
     return {
-      trainImagesPerSecond: result.imagesPerSecond,
+      trainImagesPerSecond: measuredSteps / (measuredMs / 1000),
+      warmUpSeconds,
       inferImagesPerSecond: inferred / inferSeconds,
       steps: result.step,
       peakRssStepsMb: stepsRss / 1024,
@@ -139,8 +156,9 @@ async function measureOurs(config: Config, seconds: number): Promise<OursResult>
       engine,
       maxEventLoopDelayMs: stepsDelayMax / 1e6,
       maxDelayWithCheckpointMs: delay.max / 1e6,
-      meanStepMs: stepsElapsed / result.step,
+      meanStepMs: measuredMs / measuredSteps,
       heartbeats,
+      measuredSteps,
       backend: `${backend.name}${backend.tfVersion ? ` (libtensorflow ${backend.tfVersion})` : ''}`,
       fusedKernels: usingFusedKernels(),
       parameters: defaultParameterKind(),
@@ -246,8 +264,8 @@ async function main(): Promise<void> {
     `\nbloomsight pix2pix bench: batch 1, ${first?.backend}, step engine ${first?.engine}, fused kernels ${first?.fusedKernels}, parameters ${first?.parameters}, ` +
       `~${seconds}s per measurement, best of ${rounds} round(s), load average before: ${loadBefore}, after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   );
-  console.log('| size / filters | train img/s ours | Keras | ratio | infer img/s ours | Keras | ratio | peak RSS MB ours: steps / all | Keras | max event-loop delay: steps / checkpoint | mean step | 100 ms timer fired / steps |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| size / filters | train img/s ours | Keras | ratio | infer img/s ours | Keras | ratio | peak RSS MB ours: steps / all | Keras | max event-loop delay: steps / checkpoint | mean step | 100 ms timer fired / steps | warm-up: ours (first 3 steps) | Keras (trace + 2 steps) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const { config, ours, reference } of rows) {
     const ref = typeof reference === 'object' ? reference : undefined;
     const ratio = (a: number, b?: number) => (b ? (a / b).toFixed(2) : '-');
@@ -255,7 +273,7 @@ async function main(): Promise<void> {
       `| ${config.size} / ${config.filters} | ${f1(ours.trainImagesPerSecond)} | ${ref ? f1(ref.train_img_per_s) : '-'} | ${ratio(ours.trainImagesPerSecond, ref?.train_img_per_s)} ` +
         `| ${f1(ours.inferImagesPerSecond)} | ${ref ? f1(ref.infer_img_per_s) : '-'} | ${ratio(ours.inferImagesPerSecond, ref?.infer_img_per_s)} ` +
         `| ${Math.round(ours.peakRssStepsMb)} / ${Math.round(ours.peakRssMb)} | ${ref ? Math.round(ref.peak_rss_mb) : '-'} | ${Math.round(ours.maxEventLoopDelayMs)} / ${Math.round(ours.maxDelayWithCheckpointMs)} ms | ${Math.round(ours.meanStepMs)} ms ` +
-        `| ${ours.heartbeats} / ${ours.steps} |`,
+        `| ${ours.heartbeats} / ${ours.measuredSteps} | ${ours.warmUpSeconds.toFixed(1)} s | ${ref ? `${ref.trace_s.toFixed(1)} s` : '-'} |`,
     );
     if (typeof reference === 'string') console.log(`  ${reference}`);
   }
