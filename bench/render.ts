@@ -1,15 +1,21 @@
-// Video render bench: npx tsx bench/render.ts [--seconds 5] [--fps 25] [--size 128] [--ngf 32] [--store DIR --model ID]
+// Video render bench: npx tsx bench/render.ts [--seconds 5] [--fps 25] [--size 128] [--ngf 32] [--store DIR --model ID] [--reps 2]
 //
 // On a synthetic clip (a slow pan across three fixture photos, made with ffmpeg in a temp dir) prints:
 //   1. flicker: mean absolute frame-to-frame difference (0..255, mean over pixels and channels) of the
 //      partial-information frames and of the network's output frames, naive per-frame k-means vs stable;
 //   2. frames/s of decode, conform, partial information (stable, naive), inference and encode;
 //   3. frames/s end to end (renderChunk: decode -> preprocess -> inference -> compose -> encode) beside
-//      inference alone on the same frames, and the share of time spent around inference (target < 15%).
+//      inference alone on the same frames (same translate, same batches), and the share of time spent
+//      around inference (target < 15%): with the frame worker thread (the default) and all on one
+//      thread, with the CPU each used (node's threads, and the ffmpeg processes);
+//   4. where the time went, per stage and thread (renderChunk's stageTimes).
 // The network is a trained export when --store/--model name one (an FsStore root and a model id);
-// otherwise a fixed, randomly initialised U-Net from model/networks.ts: untrained, but real and
-// deterministic, so it shows how flicker in its input propagates to its output.
-import { mkdtemp, rm } from 'node:fs/promises';
+// with --untrained-export, a randomly initialised generator of --size/--ngf exported and loaded the same
+// way (for speed at sizes without a trained model; its flicker figures mean little); otherwise a fixed,
+// randomly initialised U-Net from model/networks.ts: untrained, but real and deterministic, so it
+// shows how flicker in its input propagates to its output.
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { concatHorizontal, PartialParamsSchema, type PartialParams, type RgbImage } from '../imaging';
 import { initBackend } from '../model/backend';
 import { imageToTensor, tensorToImages } from '../model/data';
+import { exportGenerator } from '../model/export';
 import { loadExport, translateImages } from '../model/infer';
 import { createGenerator, disposeNetwork, generate } from '../model/networks';
 import { ParameterReader } from '../model/params';
@@ -31,9 +38,12 @@ import {
   probeVideo,
   renderChunk,
   StablePartial,
+  type FrameThread,
   type PartialMode,
+  type RenderChunkResult,
   type Translate,
 } from '../video';
+import { cpuSince, cpuTime, type CpuTime } from './lib/cpu-time';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,6 +53,8 @@ const { values: args } = parseArgs({
     ngf: { type: 'string', default: '32' },
     store: { type: 'string' },
     model: { type: 'string' },
+    'untrained-export': { type: 'boolean', default: false },
+    reps: { type: 'string', default: '2' },
   },
 });
 const PHOTOS = ['calla.jpg', 'garden.jpg', 'yellowflower.jpg'].map((name) => join(__dirname, '..', 'test', 'fixtures', 'photos', name));
@@ -56,7 +68,16 @@ interface Network {
   dispose(): void;
 }
 
-async function loadNetwork(): Promise<Network> {
+async function loadNetwork(scratch: string): Promise<Network> {
+  if (args['untrained-export']) {
+    // Speed only: a randomly initialised generator through the real export -> loadExport path.
+    const store = new FsStore(join(scratch, 'store'));
+    const g = createGenerator({ imageSize: Number(args.size), ngf: Number(args.ngf), ndf: Number(args.ngf), dropout: 0.5, batchNormMomentum: 0.9, batchNormEpsilon: 1e-5 }, 1);
+    await exportGenerator(store, 'untrained', g, { steps: 0, provenance: { datasetId: 'none', partialInformation: { method: 'kmeans', params: { method: 'kmeans', k: 7 } } } });
+    disposeNetwork(g);
+    args.store = store.root;
+    args.model = 'untrained';
+  }
   if (args.store && args.model) {
     const loaded = await loadExport(new FsStore(args.store), args.model);
     const recorded = loaded.metadata.partialInformation;
@@ -95,15 +116,45 @@ async function timed<T>(run: () => Promise<T>): Promise<{ value: T; seconds: num
   return { value, seconds: (performance.now() - t0) / 1000 };
 }
 
+interface Measured<T = void> {
+  value: T;
+  seconds: number;
+  cpu: CpuTime;
+}
+
+async function measured<T>(run: () => Promise<T>): Promise<Measured<T>> {
+  const start = cpuTime();
+  const { value, seconds } = await timed(run);
+  return { value, seconds, cpu: cpuSince(start) };
+}
+
+function cpuLine(cpu: CpuTime, frames: number): string {
+  const perFrame = (ms: number) => (ms / frames).toFixed(1);
+  return `CPU ${perFrame(cpu.self)} ms/frame in node${cpu.children !== undefined ? ` + ${perFrame(cpu.children)} in ffmpeg` : ''}`;
+}
+
+async function md5(path: string): Promise<string> {
+  return createHash('md5').update(await readFile(path)).digest('hex');
+}
+
+/** Wall ms per frame of each stage, per thread; frame-thread stages overlap the main thread's inference. */
+function printBreakdown(label: string, result: RenderChunkResult, seconds: number, frames: number): void {
+  const perFrame = (ms: number) => `${(ms / frames).toFixed(2).padStart(6)} ms/frame`;
+  console.log(`\nstage breakdown, ${label} (wall time; ${perFrame(seconds * 1000)} in all):`);
+  for (const [thread, times] of [['main thread', result.stageTimes.main], ['frame thread', result.stageTimes.frames]] as const) {
+    for (const [stage, ms] of Object.entries(times)) console.log(`  ${thread.padEnd(13)} ${stage.padEnd(34)} ${perFrame(ms)}`);
+  }
+}
+
 function rate(frames: number, seconds: number): string {
   return `${(frames / seconds).toFixed(1).padStart(7)} frames/s`;
 }
 
 async function main(): Promise<void> {
   const backend = await initBackend({ prefer: 'auto', log: (message) => (message.includes('WARNING') ? console.warn(message) : undefined) });
-  const network = await loadNetwork();
-  const { size, params } = network;
   const dir = await mkdtemp(join(tmpdir(), 'bloomsight-bench-render-'));
+  const network = await loadNetwork(dir);
+  const { size, params } = network;
   try {
     const clip = await makePanClip(PHOTOS, join(dir, 'pan.mp4'), { seconds: Number(args.seconds), fps: Number(args.fps) });
     const video = await probeVideo(clip);
@@ -171,24 +222,39 @@ async function main(): Promise<void> {
     console.log(`  inference (batches of ${BATCH})           ${rate(n, outputs.stable.seconds)}`);
     console.log(`  encode (H.264 ${2 * size}x${size})            ${rate(n, encoded.seconds)}`);
 
-    // End to end, as the render activity runs it: one chunk covering the clip.
-    let inferenceSeconds = 0;
-    const measuredTranslate: Translate = async (images) => {
-      const t0 = performance.now();
-      const result = await network.translate(images);
-      inferenceSeconds += (performance.now() - t0) / 1000;
-      return result;
+    // End to end, as the render activity runs it: one chunk covering the clip. A short chunk first
+    // starts the frame worker thread, as a gpu worker's first chunk does; later chunks reuse it.
+    const chunk = { index: 0, startFrame: 0, frameCount: n };
+    const render = (frameThread: FrameThread, outName: string, frameCount = n) =>
+      renderChunk({ videoPath: clip, video, chunk: { ...chunk, frameCount }, size, panels: 'two', translate: network.translate, partialParams: params, outPath: join(dir, outName), batchSize: BATCH, frameThread });
+    const coldStart = await timed(() => render('worker', 'warm-up.mp4', BATCH));
+    const inferenceAlone = async () => {
+      for (let i = 0; i < n; i += BATCH) await network.translate(partials.stable.frames.slice(i, i + BATCH));
     };
-    const endToEnd = await timed(() =>
-      renderChunk({ videoPath: clip, video, chunk: { index: 0, startFrame: 0, frameCount: n }, size, panels: 'two', translate: measuredTranslate, partialParams: params, outPath: join(dir, 'render.mp4'), batchSize: BATCH }),
-    );
-    const around = 1 - inferenceSeconds / endToEnd.seconds;
-    console.log(`\nend to end (renderChunk: decode -> conform -> stable partial -> inference -> compose -> encode):`);
-    console.log(`  end to end                         ${rate(endToEnd.value.frames, endToEnd.seconds)}`);
-    console.log(`  inference alone, same frames       ${rate(n, outputs.stable.seconds)}`);
-    console.log(`  inference inside the render        ${rate(n, inferenceSeconds)}`);
-    console.log(`  ratio end to end / inference alone ${(n / endToEnd.seconds / (n / outputs.stable.seconds)).toFixed(3).padStart(7)}`);
-    console.log(`  time around inference              ${(around * 100).toFixed(1).padStart(6)}%  (target < 15%)`);
+    // Interleaved repetitions, best of each: other work on the machine only ever slows a run down.
+    const runs = { alone: [] as Measured[], worker: [] as Measured<RenderChunkResult>[], main: [] as Measured<RenderChunkResult>[] };
+    for (let rep = 0; rep < Number(args.reps); rep++) {
+      runs.alone.push(await measured(inferenceAlone));
+      runs.worker.push(await measured(() => render('worker', `render-worker-${rep}.mp4`)));
+      runs.main.push(await measured(() => render('main', `render-main-${rep}.mp4`)));
+    }
+    const best = <T>(list: Measured<T>[]) => list.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    const alone = best(runs.alone);
+    const worker = best(runs.worker);
+    const main = best(runs.main);
+    const identical = (await md5(worker.value.outPath)) === (await md5(main.value.outPath));
+
+    console.log(`\nend to end (renderChunk: decode -> conform -> stable partial -> inference -> compose -> encode), ${n} frames, batches of ${BATCH}, best of ${args.reps}:`);
+    console.log(`  end to end, frame worker thread    ${rate(n, worker.seconds)}  ${cpuLine(worker.cpu, n)}`);
+    console.log(`  end to end, all on one thread      ${rate(n, main.seconds)}  ${cpuLine(main.cpu, n)}  (same frames: ${identical ? 'yes' : 'NO'})`);
+    console.log(`  inference alone, same frames       ${rate(n, alone.seconds)}  ${cpuLine(alone.cpu, n)}`);
+    for (const [label, run] of [['frame worker thread', worker], ['one thread', main]] as const) {
+      const ratio = alone.seconds / run.seconds;
+      console.log(`  ${`ratio end to end / inference (${label})`.padEnd(52)} ${ratio.toFixed(3)}: ${((1 - ratio) * 100).toFixed(1)}% of the time around inference (target < 15%)`);
+    }
+    console.log(`  starting the frame worker thread (first chunk of a process only): ${(coldStart.seconds * 1000).toFixed(0)} ms for a ${BATCH}-frame chunk`);
+    printBreakdown('frame worker thread', worker.value, worker.seconds, n);
+    printBreakdown('one thread', main.value, main.seconds, n);
   } finally {
     network.dispose();
     await rm(dir, { recursive: true, force: true });

@@ -1,14 +1,16 @@
+import { resolve } from 'node:path';
 import { ImageShapeError } from '../imaging/errors';
-import { concatHorizontal } from '../imaging/pair';
 import type { PartialParamsInput } from '../imaging/partial-params';
-import type { RgbImage } from '../imaging/rgb';
+import { assertRgb, type RgbImage } from '../imaging/rgb';
 import { conformFrame } from './conform-frame';
 import { coverSize, decodeFrames } from './decode';
-import { createEncoder, type EncoderOptions } from './encode';
+import type { EncoderOptions } from './encode';
 import { ChunkRangeError } from './errors';
+import { FrameClient, type FrameThread } from './frame-client';
 import { probeVideo, type ToolOptions, type VideoInfo } from './probe';
 import { rationalToNumber, toRational, type Rational } from './rational';
 import { StablePartial, type PartialMode } from './stable-partial';
+import { StageClock, type StageTimes } from './stage-clock';
 
 export interface ChunkPlan {
   index: number;
@@ -64,6 +66,8 @@ export interface RenderChunkRequest extends ToolOptions {
   encoder?: Pick<EncoderOptions, 'crf' | 'preset' | 'outputHeight'>;
   /** After each batch is encoded: frames of this chunk done so far (for heartbeats). */
   onProgress?: (framesDone: number) => void;
+  /** Where everything but inference runs; default 'worker' (overlapping inference). Same frames either way. */
+  frameThread?: FrameThread;
 }
 
 export interface RenderChunkResult {
@@ -72,12 +76,18 @@ export interface RenderChunkResult {
   /** Lab centres after the chunk's last frame: the next chunk's startCentres. Undefined for edges / naive. */
   endCentres?: number[];
   translateCalls: number;
+  /** Where the time went: wall ms per stage on the main thread (inference) and on the frame thread. */
+  stageTimes: { main: StageTimes; frames: StageTimes };
 }
 
 /**
  * Renders one chunk to its own MP4: decode its frames, centre-crop each to size x size, compute
  * stable partial information, translate in batches, compose the panels side by side, encode.
- * Memory stays at about one batch of frames. outPath appears only when the chunk is complete.
+ *
+ * Only translate runs on this thread. Everything else runs in a frame worker thread (frame-server.ts)
+ * that prepares up to two batches ahead and encodes behind, so ffmpeg and k-means work while
+ * inference blocks this thread. Memory stays at about three batches of frames. outPath appears only
+ * when the chunk is complete.
  * Throws MissingBinaryError, NotAVideoError, EmptyVideoError, ChunkRangeError, FfmpegError,
  * ImageShapeError (translate returned the wrong number or size of images), whatever translate throws,
  * or the abort reason (ffmpeg is killed and the partial file removed).
@@ -88,52 +98,55 @@ export async function renderChunk(request: RenderChunkRequest): Promise<RenderCh
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
   const video = request.video ?? (await probeVideo(videoPath, request));
   const frameRate = request.fps !== undefined ? toRational(request.fps) : video.frameRate;
-  const partial = new StablePartial(request.partialParams, { mode: request.partialMode, startCentres: request.startCentres });
-  const panelCount = panels === 'three' ? 3 : 2;
-  const encoder = await createEncoder({ ...request.encoder, outPath: request.outPath, width: size * panelCount, height: size, frameRate, env: request.env, signal });
-
-  let frames = 0;
+  signal?.throwIfAborted();
+  const clock = new StageClock();
+  const client = FrameClient.open(request.frameThread ?? 'worker');
+  const onAbort = () => void client.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  client.onWritten = (frames) => request.onProgress?.(frames);
   let translateCalls = 0;
-  let originals: RgbImage[] = [];
-  let partials: RgbImage[] = [];
-  const flush = async () => {
-    if (partials.length === 0) return;
-    const interpretations = await translate(partials);
-    translateCalls++;
-    checkInterpretations(interpretations, partials.length, size);
-    for (let i = 0; i < partials.length; i++) {
-      const row = [originals[i]!, interpretations[i]!, ...(panelCount === 3 ? [partials[i]!] : [])];
-      await encoder.write(concatHorizontal(row));
-    }
-    frames += partials.length;
-    originals = [];
-    partials = [];
-    request.onProgress?.(frames);
-  };
-
   try {
-    const decoded = decodeFrames(videoPath, {
+    client.start({
+      videoPath: resolve(videoPath),
       video,
-      size: coverSize(video, size),
       frameRate,
       startFrame: chunk.startFrame,
       frameCount: chunk.frameCount,
+      size,
+      panelCount: panels === 'three' ? 3 : 2,
+      partialParams: request.partialParams,
+      partialMode: request.partialMode,
+      startCentres: request.startCentres,
+      encoder: { ...request.encoder, outPath: request.outPath },
       env: request.env,
-      signal,
+      readAhead: 2 * batchSize,
     });
-    for await (const { image } of decoded) {
-      const original = await conformFrame(image, size);
-      originals.push(original);
-      partials.push(await partial.next(original));
-      if (partials.length === batchSize) await flush();
+    let batch: RgbImage[] = [];
+    const flush = async () => {
+      const interpretations = await clock.time('inference (translate)', () => translate(batch));
+      translateCalls++;
+      checkInterpretations(interpretations, batch.length, size);
+      client.interpretations(interpretations.map((image) => image.data));
+      batch = [];
+    };
+    const frames = client.frames();
+    for (;;) {
+      const next = await clock.time('wait for frames', () => frames.next());
+      if (next.done) break;
+      batch.push({ width: size, height: size, data: next.value.partial });
+      if (batch.length === batchSize) await flush();
+      signal?.throwIfAborted();
     }
-    await flush();
-    if (frames === 0) throw new ChunkRangeError(videoPath, chunk.startFrame, chunk.frameCount);
-    const { path } = await encoder.finish();
-    return { outPath: path, frames, endCentres: partial.centres(), translateCalls };
+    if (batch.length > 0) await flush();
+    if (translateCalls === 0) throw new ChunkRangeError(videoPath, chunk.startFrame, chunk.frameCount);
+    const done = await clock.time('wait for encoder to finish', () => client.finish());
+    return { outPath: resolve(request.outPath), frames: done.frames, endCentres: done.endCentres, translateCalls, stageTimes: { main: clock.times, frames: done.times } };
   } catch (error) {
-    await encoder.abort();
-    throw error;
+    await client.abort();
+    throw signal?.aborted ? signal.reason : error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    client.close();
   }
 }
 
@@ -141,6 +154,7 @@ function checkInterpretations(images: RgbImage[], expected: number, size: number
   if (!Array.isArray(images) || images.length !== expected) throw new ImageShapeError(`translate returned ${Array.isArray(images) ? images.length : typeof images} images for ${expected} inputs`);
   for (const image of images) {
     if (image.width !== size || image.height !== size) throw new ImageShapeError(`translate returned a ${image.width}x${image.height} image; the panels are ${size}x${size}`);
+    assertRgb(image);
   }
 }
 

@@ -7,6 +7,9 @@
  *   conform-frame.ts   conformFrame: centre crop to the model's square input
  *   stable-partial.ts  StablePartial: k-means partial information without frame-to-frame flicker
  *   chunks.ts          planChunks, renderChunk (one chunk to one MP4), chunkStartCentres (parallel chunks)
+ *   frame-server.ts    everything of a chunk but inference (decode ... encode), run by renderChunk in
+ *                      a worker thread (frame-worker.cjs, frame-client.ts, frame-protocol.ts)
+ *   stage-clock.ts     StageClock: time per stage, for renderChunk's breakdown
  *   encode.ts          createEncoder / encodeFrames (H.264 MP4), joinChunks (+ original audio), makeGif
  *   flicker.ts         meanAbsoluteDifference, FlickerMeter
  *   errors.ts          NotAVideoError, EmptyVideoError, FfmpegError, ChunkRangeError
@@ -26,6 +29,8 @@ export {
   type Translate,
 } from './chunks';
 export { conformFrame } from './conform-frame';
+export type { FrameThread } from './frame-client';
+export { StageClock, type StageTimes } from './stage-clock';
 export { coverSize, decodeFrames, type DecodedFrame, type DecodeOptions } from './decode';
 export { createEncoder, encodeFrames, joinChunks, makeGif, type EncoderOptions, type FrameEncoder, type GifOptions, type JoinOptions } from './encode';
 export { ChunkRangeError, EmptyVideoError, FfmpegError, NotAVideoError } from './errors';
