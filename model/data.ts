@@ -168,7 +168,7 @@ export function imageToTensor(images: RgbImage[]): tf.Tensor4D {
   images.forEach((image, b) => {
     if (image.width !== width || image.height !== height) throw new DatasetError('images in one batch must share their size');
     const offset = b * width * height * 3;
-    for (let i = 0; i < image.data.length; i++) data[offset + i] = image.data[i] / 127.5 - 1;
+    for (let i = 0; i < image.data.length; i++) data[offset + i] = BYTE_TO_UNIT[image.data[i]];
   });
   return tf.tensor4d(data, [images.length, height, width, 3]);
 }
@@ -179,8 +179,13 @@ export function tensorToImages(batch: tf.Tensor4D): RgbImage[] {
   const values = batch.dataSync();
   const plane = width * height * 3;
   return Array.from({ length: b }, (_, k) => {
-    const data = new Uint8Array(plane);
-    for (let i = 0; i < plane; i++) data[i] = Math.max(0, Math.min(255, Math.round((values[k * plane + i] + 1) * 127.5)));
-    return { width, height, data };
+    // A clamped array rounds half to even where Math.round rounds half up; for (v + 1) * 127.5 the only
+    // exact half is 127.5 (255 has no factor 2), and both round it to 128: same bytes, no branches.
+    const clamped = new Uint8ClampedArray(plane);
+    for (let i = 0; i < plane; i++) clamped[i] = (values[k * plane + i] + 1) * 127.5;
+    return { width, height, data: new Uint8Array(clamped.buffer) };
   });
 }
+
+/** byte / 127.5 - 1 for every byte value (the float32 the network sees). */
+const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 127.5 - 1);
