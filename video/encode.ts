@@ -57,7 +57,10 @@ export async function createEncoder(options: EncoderOptions): Promise<FrameEncod
     '-nostdin', '-hide_banner', '-v', 'error', '-y',
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', rate, '-i', 'pipe:0',
     '-vf', `${options.outputHeight ? `scale=-2:${options.outputHeight}:flags=lanczos,` : ''}pad=ceil(iw/2)*2:ceil(ih/2)*2,scale=out_color_matrix=bt709:out_range=tv,format=yuv420p`,
-    '-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-crf', String(options.crf ?? 18), '-pix_fmt', 'yuv420p', ...BT709,
+    // One x264 thread: the bytes then depend on nothing but the frames and options (x264's output
+    // changes with its thread count, i.e. with the machine's cores), so chunks rendered on different
+    // gpu workers join into the same file; and frame threads cost CPU that inference needs.
+    '-threads', '1', '-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-crf', String(options.crf ?? 18), '-pix_fmt', 'yuv420p', ...BT709,
     '-movflags', '+faststart', '-map_metadata', '-1', '-f', 'mp4', partialPath,
   ];
   const tool = startTool(ffmpeg, args, { signal, stdin: true });
