@@ -26,7 +26,7 @@ export function formatProgress(p: RunProgress): string[] {
     const bySteps = t.step / t.maxSteps;
     const fraction = Math.max(byTime, bySteps);
     lines.push(
-      `  training ${bar(fraction * 1000, 1000)}  step ${t.step}/${t.maxSteps}, ${formatDuration(t.elapsedSeconds)} of ${formatDuration(t.timeGoalSeconds)}, ` +
+      `  training ${bar(fraction * 1000, 1000)}  step ${t.step}${bySteps >= byTime ? `/${t.maxSteps}` : ''}, ${formatDuration(t.elapsedSeconds)} of ${formatDuration(t.timeGoalSeconds)}, ` +
         `${t.imagesPerSecond.toFixed(2)} img/s, ETA ${formatDuration(t.etaSeconds)}`,
     );
     lines.push(`           losses G-GAN ${t.losses.gGan.toFixed(3)}  G-L1 ${t.losses.gL1.toFixed(3)}  D ${t.losses.d.toFixed(3)}${t.checkpointStep !== undefined ? `  (checkpoint at step ${t.checkpointStep})` : ''}`);
