@@ -1,6 +1,6 @@
 // The frame server: everything of a chunk render except inference. It decodes, crops and computes
 // the stable partial information ahead of the network (up to job.readAhead frames), and composes
-// and encodes the network's images as they come back. Run in a worker thread (frame-worker.ts) it
+// and encodes the network's images as they come back. Run in a worker thread (frame-worker.cjs) it
 // has its own event loop, so the ffmpeg pipes keep flowing and k-means keeps running while the
 // main thread is blocked inside libtensorflow; run on the main thread it does the same work inline.
 import type { MessagePort } from 'node:worker_threads';
@@ -75,7 +75,7 @@ class FrameSession {
   }
 
   private async produce(): Promise<void> {
-    const { job, clock } = this;
+    const { job } = this;
     const frames = decodeFrames(job.videoPath, {
       video: job.video,
       size: coverSize(job.video, job.size),
@@ -141,26 +141,24 @@ class FrameSession {
   /** Kills both ffmpeg processes and removes the partial output; replies 'aborted' when asked to. */
   async abort(reply: boolean): Promise<void> {
     if (this.closed) return;
-    this.failed = true;
-    this.stop.abort();
-    this.wakeProducer?.();
-    await this.encoder.then((encoder) => encoder.abort()).catch(() => undefined);
-    await this.producing.catch(() => undefined);
-    if (this.closed) return;
-    this.closed = true;
-    if (reply) this.post({ type: 'aborted' });
+    if ((await this.shutDown()) && reply) this.post({ type: 'aborted' });
   }
 
   private async fail(error: unknown): Promise<void> {
     if (this.failed || this.closed) return;
+    if (await this.shutDown()) this.post({ type: 'error', error: serialiseError(error) });
+  }
+
+  /** Stops decoding and encoding and waits for both; true if this call closed the session. */
+  private async shutDown(): Promise<boolean> {
     this.failed = true;
     this.stop.abort();
     this.wakeProducer?.();
     await this.encoder.then((encoder) => encoder.abort()).catch(() => undefined);
     await this.producing.catch(() => undefined);
-    if (this.closed) return;
+    if (this.closed) return false;
     this.closed = true;
-    this.post({ type: 'error', error: serialiseError(error) });
+    return true;
   }
 }
 
