@@ -49,13 +49,18 @@ describe.skipIf(skipReason !== undefined)('graph training step and inference', (
     for (const b of batches ?? []) tf.dispose([b.input, b.target]);
   });
 
-  it('computes the losses, weights and Adam moments of the eager step', () => {
-    const eager = new Pix2Pix(options, undefined, 'eager');
-    const graph = new Pix2Pix(options, undefined, 'graph');
+  it.each([
+    { name: 'batch 1 with dropout', batchSize: 1, dropout: 0.5 },
+    { name: 'batch 3 without dropout', batchSize: 3, dropout: 0 },
+  ])('computes the losses, weights and Adam moments of the eager step ($name)', ({ batchSize, dropout }) => {
+    const stepOptions = resolveTrainOptions({ imageSize: SIZE, ngf: 8, ndf: 8, seed: 5, batchSize, dropout });
+    const eager = new Pix2Pix(stepOptions, undefined, 'eager');
+    const graph = new Pix2Pix(stepOptions, undefined, 'graph');
     expect(graph.engine).toBe('graph');
+    const all = batchSize === 1 ? batches : [{ input: imageToTensor(pairs.map((p) => p.input)), target: imageToTensor(pairs.map((p) => p.target)) }];
     try {
       for (let step = 0; step < 3; step++) {
-        const batch = batches[step % batches.length];
+        const batch = all[step % all.length];
         const e = lossList(eager.readLosses(eager.trainStep(batch)));
         const g = lossList(graph.readLosses(graph.trainStep(batch)));
         // Same maths, different op order inside libtensorflow: equal up to float rounding.
@@ -76,6 +81,7 @@ describe.skipIf(skipReason !== undefined)('graph training step and inference', (
     } finally {
       eager.dispose();
       graph.dispose();
+      if (all !== batches) tf.dispose([all[0].input, all[0].target]);
     }
   });
 
