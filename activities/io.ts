@@ -36,7 +36,7 @@ export function createIoActivities(store: Store, config: RuntimeConfig) {
         store,
         input.provider,
         { query: input.query, maxItems: input.maxItems, options: input.providerOptions },
-        { date: new Date(), context: { secrets: config.providers, store, signal: hb.signal } },
+        { date: new Date(), context: { secrets: config.providers, store, signal: hb.signal, http: { userAgent: config.download.userAgent } } },
       );
       const localRoots = input.provider === 'local-folder' && typeof input.providerOptions.path === 'string' ? [resolve(input.providerOptions.path)] : [];
       const record: ScrapeRecord = { searchKey: saved.key, found: saved.count, truncated: saved.truncated?.reason, localRoots };
@@ -72,6 +72,7 @@ export function createIoActivities(store: Store, config: RuntimeConfig) {
       const result = await downloadImages(store, items, {
         concurrency: config.workers.io.concurrency,
         allowHosts: config.download.allowHosts,
+        userAgent: config.download.userAgent,
         localRoots: scrape.localRoots,
         known,
         verifyKnown: false,

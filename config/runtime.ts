@@ -72,6 +72,11 @@ export const RuntimeConfigSchema = z.object({
         .array(z.string().min(1))
         .default([])
         .describe('hosts (or host:port) allowed even though they resolve to loopback/private addresses'),
+      userAgent: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("User-Agent of searches and downloads; Wikimedia asks for contact details, e.g. 'my-flowers/1.0 (me@example.org)'"),
     })
     .prefault({}),
   providers: z

@@ -11,12 +11,15 @@ import { startTestWorkers, testConfig } from './helpers/temporal';
 /** The fixture photos plus a broken and a missing URL, counting requests per path. */
 async function photoServer() {
   const photos = await loadPhotos();
-  const routes: Record<string, Handler> = Object.fromEntries(photos.map((p) => [`/${p.name}`, (_req, res) => sendBytes(res, p.bytes, 'image/jpeg')] as const));
+  const userAgents = new Set<string>();
+  const routes: Record<string, Handler> = Object.fromEntries(
+    photos.map((p) => [`/${p.name}`, (req, res) => (userAgents.add(String(req.headers['user-agent'])), sendBytes(res, p.bytes, 'image/jpeg'))] as const),
+  );
   routes['/broken.jpg'] = (_req, res) => sendBytes(res, Buffer.from('<html>not an image</html>'), 'image/jpeg');
   const server = await startRouteServer(routes);
   const urls = [...photos.map((p) => server.url(`/${p.name}`)), server.url('/broken.jpg'), server.url('/missing.jpg')];
   const totalHits = () => [...photos.map((p) => `/${p.name}`), '/broken.jpg', '/missing.jpg'].reduce((sum, path) => sum + server.hits(path), 0);
-  return { server, urls, totalHits, close: () => server.close() };
+  return { server, urls, totalHits, userAgents, close: () => server.close() };
 }
 
 describe('buildDataset on the real Temporal server and S3 store', () => {
@@ -29,6 +32,7 @@ describe('buildDataset on the real Temporal server and S3 store', () => {
     photos = await photoServer();
     config = testConfig('dataset workflow', store);
     config.download.allowHosts = [new URL(photos.server.origin).host];
+    config.download.userAgent = 'bloomsight-test/1.0 (tests@example.org)';
     env = await startTestWorkers(config, store, ['pipeline', 'io', 'cpu']);
   });
   afterAll(async () => {
@@ -65,6 +69,7 @@ describe('buildDataset on the real Temporal server and S3 store', () => {
     const pair = await splitPair(await store.get(manifest.pairs[0]!.key));
     expect([pair.a.width, pair.a.height, pair.b.width, pair.b.height]).toEqual([64, 64, 64, 64]);
     const hitsAfterFirst = photos.totalHits();
+    expect([...photos.userAgents]).toEqual(['bloomsight-test/1.0 (tests@example.org)']); // the configured one, on every download
 
     const second = await run();
     expect(second.datasetId).toBe(first.datasetId);

@@ -1,6 +1,7 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderRequestError, runSearch, type ProviderContext } from '../sources/providers';
+import { DEFAULT_USER_AGENT } from '../sources/safe-fetch';
 import { sendJson, startServer, type TestServer } from './helpers/http-fixtures';
 
 interface CommonsFile {
@@ -17,8 +18,9 @@ interface CommonsFile {
  * `index` (search rank) but arrive in page-id order, paging is by `continue`, and one batch
  * splits its imageinfo over two responses (`iicontinue`, no `batchcomplete` on the first).
  */
-function commonsHandler(files: CommonsFile[], splitBatchAt: number) {
-  return (_req: unknown, res: ServerResponse, url: URL) => {
+function commonsHandler(files: CommonsFile[], splitBatchAt: number, userAgents: string[]) {
+  return (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    userAgents.push(String(req.headers['user-agent']));
     const p = url.searchParams;
     const expected = { action: 'query', format: 'json', formatversion: '2', generator: 'search', gsrnamespace: '6', prop: 'imageinfo' };
     for (const [name, value] of Object.entries(expected)) {
@@ -74,6 +76,7 @@ function commonsHandler(files: CommonsFile[], splitBatchAt: number) {
 describe('wikimedia provider', () => {
   let server: TestServer;
   let context: ProviderContext;
+  const userAgents: string[] = [];
   // 130 files, every tenth an SVG that must be left out; page ids deliberately not in rank order.
   const files: CommonsFile[] = Array.from({ length: 130 }, (_, i) => ({
     pageid: 1000 + ((i * 37) % 130),
@@ -84,7 +87,7 @@ describe('wikimedia provider', () => {
   }));
 
   beforeAll(async () => {
-    server = await startServer(commonsHandler(files, 50));
+    server = await startServer(commonsHandler(files, 50, userAgents));
     context = { http: { baseDelayMs: 1 } };
   });
   afterAll(() => server.close());
@@ -113,6 +116,16 @@ describe('wikimedia provider', () => {
     expect(result.items[1]).toMatchObject({ url: expect.stringContaining('/thumb/'), width: 1024, height: 768 });
     const originals = await runSearch('wikimedia', { query: 'daisy', maxItems: 2, options: { baseUrl: baseUrl(), thumbWidth: 0 } }, context);
     expect(originals.items[1]).toMatchObject({ url: 'https://upload.wikimedia.org/wikipedia/commons/a/ab/Daisy_1.jpg', width: 4000 });
+  });
+
+  it('identifies itself with the configured User-Agent (Wikimedia asks for contact details)', async () => {
+    userAgents.length = 0;
+    await runSearch('wikimedia', { query: 'daisy', maxItems: 2, options: { baseUrl: baseUrl() } }, context);
+    expect(userAgents).toEqual([DEFAULT_USER_AGENT]);
+    userAgents.length = 0;
+    const userAgent = 'my-flowers/1.0 (me@example.org)';
+    await runSearch('wikimedia', { query: 'daisy', maxItems: 2, options: { baseUrl: baseUrl() } }, { ...context, http: { ...context.http, userAgent } });
+    expect(userAgents).toEqual([userAgent]);
   });
 
   it('stops at maxItems', async () => {
