@@ -8,12 +8,13 @@
  *   options.ts     TrainOptionsSchema (zod; the workflow input reuses it), presets cpu/gpu
  *   networks.ts    U-Net generator, 70x70 PatchGAN discriminator
  *   losses.ts      GAN (sigmoid cross-entropy on logits) + lambda * L1
- *   pix2pix.ts     Pix2Pix: one training step = one generator forward, both gradients
+ *   pix2pix.ts     Pix2Pix: one training step = one generator forward, both gradients (graph or eager)
+ *   graph/         the step and inference as libtensorflow graphs built in TypeScript
  *   data.ts        pairs in memory, seeded order, jitter
  *   train.ts       train(): time goal, step limit, checkpoints, progress, abort
  *   checkpoint.ts  save/load complete checkpoints to a Store
  *   export.ts      TF.js layers export + metadata.json
- *   inference.ts   the generator compiled for inference (batch norm folded, native ops)
+ *   inference.ts   the generator compiled for inference (batch norm folded, one graph)
  *   infer.ts       load an export, translate images; fine-tuning weights
  *   memory.ts      will it fit? ModelTooLargeError
  */
@@ -59,7 +60,7 @@ export {
   type TrainOptionsInput,
 } from './options';
 export { defaultParameterKind, type ParameterKind } from './params';
-export { Pix2Pix, readWeights, WeightMismatchError, writeWeights, type Batch, type ModelSnapshot, type StepLosses, type WeightValues } from './pix2pix';
+export { defaultStepEngine, Pix2Pix, readWeights, WeightMismatchError, writeWeights, type Batch, type ModelSnapshot, type StepEngine, type StepLosses, type WeightValues } from './pix2pix';
 export {
   IncompatibleCheckpointError,
   train,

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageToTensor, Pix2Pix, readWeights, resolveTrainOptions, writeWeights, type Batch, type ImagePair, type ModelSnapshot, type StepLosses, type TrainOptions } from '../model';
+import { defaultStepEngine, imageToTensor, Pix2Pix, readWeights, resolveTrainOptions, writeWeights, type Batch, type ImagePair, type ModelSnapshot, type StepLosses, type TrainOptions } from '../model';
 import { fixturePairs, modelTestBackend } from './helpers/model';
 
 const { skipReason } = await modelTestBackend();
@@ -47,6 +47,21 @@ describe.skipIf(skipReason !== undefined)('graph training step and inference', (
 
   afterAll(() => {
     for (const b of batches ?? []) tf.dispose([b.input, b.target]);
+  });
+
+  it('is the default engine on the native backend; BLOOMSIGHT_GRAPH=0 selects the eager step and op-by-op inference', () => {
+    const saved = process.env.BLOOMSIGHT_GRAPH;
+    try {
+      expect(defaultStepEngine()).toBe('graph');
+      process.env.BLOOMSIGHT_GRAPH = '0';
+      expect(defaultStepEngine()).toBe('eager');
+      const model = new Pix2Pix(options);
+      expect(model.engine).toBe('eager');
+      model.dispose();
+    } finally {
+      if (saved === undefined) delete process.env.BLOOMSIGHT_GRAPH;
+      else process.env.BLOOMSIGHT_GRAPH = saved;
+    }
   });
 
   it.each([
