@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultStepEngine, imageToTensor, Pix2Pix, readWeights, resolveTrainOptions, writeWeights, type Batch, type ImagePair, type ModelSnapshot, type StepLosses, type TrainOptions } from '../model';
+import { GraphSession } from '../model/graph/session';
 import { fixturePairs, modelTestBackend } from './helpers/model';
 
 const { skipReason } = await modelTestBackend();
@@ -62,6 +63,11 @@ describe.skipIf(skipReason !== undefined)('graph training step and inference', (
       if (saved === undefined) delete process.env.BLOOMSIGHT_GRAPH;
       else process.env.BLOOMSIGHT_GRAPH = saved;
     }
+  });
+
+  it('names the way out when libtensorflow cannot load a graph', () => {
+    const nodes = [{ name: 'x', op: 'NoSuchOp', inputs: [], attrs: {} }];
+    expect(() => new GraphSession(nodes)).toThrow(/libtensorflow could not load a graph \(.*NoSuchOp.*\); BLOOMSIGHT_GRAPH=0 runs the same maths op by op/);
   });
 
   it.each([

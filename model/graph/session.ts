@@ -45,6 +45,9 @@ export class GraphSession {
     try {
       writeFileSync(join(dir, 'saved_model.pb'), savedModelBytes(nodes, [TAG]));
       this.id = this.backend.loadSavedModelMetaGraph(dir, TAG);
+    } catch (error) {
+      // E.g. a libtensorflow build without one of the ops: say how to carry on without graphs.
+      throw new Error(`libtensorflow could not load a graph (${(error as Error).message.split('\n')[0]}); BLOOMSIGHT_GRAPH=0 runs the same maths op by op`, { cause: error });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
