@@ -29,6 +29,7 @@ import { networkOptions, type TrainOptions } from './options';
 import { defaultParameterKind, ParameterReader, type Parameter, type ParameterKind } from './params';
 import { seedFor } from './random';
 import { GraphTrainer } from './graph/graph-trainer';
+import { variableName } from './graph/train-graph';
 import { graphExecutionEnabled } from './graph/session';
 
 export interface Batch {
@@ -193,7 +194,7 @@ export class Pix2Pix {
     tf.tidy(() => {
       if (state.networksWritten) {
         for (const [network, prefix] of [[this.networks.generator, 'g'], [this.networks.discriminator, 'd']] as const) {
-          for (const w of network.weights) values.set(`${prefix}/${w.name}`, w.read());
+          for (const w of network.weights) values.set(variableName(prefix, w), w.read());
         }
       }
       const pending = state.pendingOptimizers;
@@ -205,8 +206,8 @@ export class Pix2Pix {
       if (pending) {
         for (const [params, prefix, adam] of [[this.generatorParameters, 'g', pending.g], [this.discriminatorParameters, 'd', pending.d]] as const) {
           params.forEach((p, i) => {
-            values.set(`${prefix}/${p.name}/m`, adam.m[i]);
-            values.set(`${prefix}/${p.name}/v`, adam.v[i]);
+            values.set(variableName(prefix, p, 'm'), adam.m[i]);
+            values.set(variableName(prefix, p, 'v'), adam.v[i]);
           });
         }
         state.optimizerSteps = { g: pending.g.step, d: pending.d.step };
@@ -222,22 +223,15 @@ export class Pix2Pix {
   private exposeNetworks(): void {
     if (!this.graph) return;
     if (this.graphState.weightsNewer) {
-      const weights = this.readGraphWeights();
       for (const [network, prefix] of [[this.networks.generator, 'g'], [this.networks.discriminator, 'd']] as const) {
-        writeWeights(network, new Map([...weights].filter(([name]) => name.startsWith(`${prefix}/`)).map(([name, value]) => [name.slice(2), value])));
+        const tensors = this.graph.read(network.weights.map((w) => variableName(prefix, w)));
+        writeWeights(network, new Map(network.weights.map((w, i) => [w.name, tensors[i].dataSync() as Float32Array])));
+        tf.dispose(tensors);
       }
       this.graphState.weightsNewer = false;
     }
     // The caller may write them (fine-tuning, restore): push them before the next step.
     this.graphState.networksWritten = true;
-  }
-
-  private readGraphWeights(): Map<string, Float32Array> {
-    const names = [...this.networks.generator.weights.map((w) => `g/${w.name}`), ...this.networks.discriminator.weights.map((w) => `d/${w.name}`)];
-    const tensors = this.graph!.read(names);
-    const values = new Map(names.map((name, i) => [name, tensors[i].dataSync() as Float32Array]));
-    tf.dispose(tensors);
-    return values;
   }
 
   private forward(batch: Batch, dropoutSeed: number, reader: ParameterReader) {
@@ -296,10 +290,10 @@ export class Pix2Pix {
     const fromSession = new Map<string, tf.Tensor>();
     if (this.graph) {
       const names: string[] = [];
-      if (this.graphState.weightsNewer) names.push(...generator.weights.map((w) => `g/${w.name}`), ...discriminator.weights.map((w) => `d/${w.name}`));
+      if (this.graphState.weightsNewer) names.push(...generator.weights.map((w) => variableName('g', w)), ...discriminator.weights.map((w) => variableName('d', w)));
       if (!this.graphState.pendingOptimizers) {
         for (const [prefix, params] of [['g', this.generatorParameters], ['d', this.discriminatorParameters]] as const) {
-          for (const p of params) names.push(`${prefix}/${p.name}/m`, `${prefix}/${p.name}/v`);
+          for (const p of params) names.push(variableName(prefix, p, 'm'), variableName(prefix, p, 'v'));
         }
       }
       const tensors = names.length > 0 ? this.graph.read(names) : [];
@@ -316,12 +310,12 @@ export class Pix2Pix {
       const adam = this.eager?.[prefix];
       const pending = this.graphState.pendingOptimizers?.[prefix];
       const moment = (which: 'm' | 'v') =>
-        params.map((p, i) => copy(`${prefix}/${p.name}/${which}`, () => (adam ? adam.momentValues(i, which) : (pending?.[which][i] ?? new Float32Array(p.size)))));
+        params.map((p, i) => copy(variableName(prefix, p, which), () => (adam ? adam.momentValues(i, which) : (pending?.[which][i] ?? new Float32Array(p.size)))));
       return { step: adam ? adam.iterations : this.graphState.optimizerSteps[prefix], m: moment('m'), v: moment('v') };
     };
     const parts = {
-      generator: generator.weights.map((w) => copy(`g/${w.name}`, () => w.values())),
-      discriminator: discriminator.weights.map((w) => copy(`d/${w.name}`, () => w.values())),
+      generator: generator.weights.map((w) => copy(variableName('g', w), () => w.values())),
+      discriminator: discriminator.weights.map((w) => copy(variableName('d', w), () => w.values())),
       optimizerG: optimizer('g', this.generatorParameters),
       optimizerD: optimizer('d', this.discriminatorParameters),
     };
