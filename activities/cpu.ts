@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { conformImage, ImageDecodeError, paramsHash, partialInformation, composePair, readRgb } from '../imaging';
 import type { FitStrategy } from '../imaging/conform';
 import type { PartialParams } from '../imaging/partial-params';
+import { DatasetError } from '../model/errors';
 import { keys, type Store } from '../storage';
 import {
   batchRecordKey,
@@ -99,9 +100,7 @@ export function createCpuActivities(store: Store) {
         for (const pair of record.pairs) pairs.set(pair.sha256, pair);
       }
       if (pairs.size === 0) {
-        const error = new Error(`no usable images: ${failed} of the scraped items failed to download or decode (see runs/${input.runKey}/batches/)`);
-        error.name = 'DatasetError';
-        throw error;
+        throw new DatasetError(`no usable images: ${failed} of the scraped items failed to download or decode (see runs/${input.runKey}/batches/)`);
       }
       const sorted = [...pairs.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
       const datasetId = createHash('sha256').update(sorted.map((p) => p.key).join('\n')).digest('hex').slice(0, 16);

@@ -15,6 +15,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { floatTypeAttr, nativeBackend, type NativeBackend } from './native';
 import { createParameter, ResourceParameter, type Parameter, type ParameterKind } from './params';
+import { OptimizerStateMismatchError } from './errors';
+export { OptimizerStateMismatchError };
 
 export interface AdamOptions {
   learningRate: number;
@@ -29,11 +31,6 @@ export interface AdamState {
   /** Per parameter, in the order the optimiser was built with. */
   m: Float32Array[];
   v: Float32Array[];
-}
-
-/** Thrown by Adam.restore when saved optimiser state does not match the parameters (another model). */
-export class OptimizerStateMismatchError extends Error {
-  override readonly name = 'OptimizerStateMismatchError';
 }
 
 export class Adam {

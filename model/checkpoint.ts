@@ -19,6 +19,8 @@ import type { AdamState } from './adam';
 import type { DataOrderState } from './data';
 import { ProvenanceSchema, TrainOptionsSchema, type Provenance, type TrainOptions } from './options';
 import type { ModelSnapshot, WeightValues } from './pix2pix';
+import { CheckpointCorruptError } from './errors';
+export { CheckpointCorruptError };
 
 export const CHECKPOINT_FORMAT_VERSION = 1;
 
@@ -61,17 +63,6 @@ export interface LoadedCheckpoint {
   content: CheckpointContent;
   /** Newer checkpoints that were incomplete or corrupt, newest first. */
   skipped: SkippedCheckpoint[];
-}
-
-/** Thrown by loadCheckpoint when a checkpoint folder is incomplete or its parts do not match its manifest. */
-export class CheckpointCorruptError extends Error {
-  override readonly name = 'CheckpointCorruptError';
-  constructor(
-    readonly dir: string,
-    readonly reason: string,
-  ) {
-    super(`checkpoint ${dir} is unusable: ${reason}`);
-  }
 }
 
 const PARTS = ['generator.bin', 'discriminator.bin', 'optimizer-generator.bin', 'optimizer-discriminator.bin', 'state.json'] as const;

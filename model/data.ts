@@ -13,6 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../imaging/rgb';
 import type { Batch } from './pix2pix';
 import { createPrng, permutation, seedFor } from './random';
+import { DatasetError } from './errors';
+export { DatasetError };
 
 export interface ImagePair {
   /** Partial information (what the generator sees). */
@@ -33,11 +35,6 @@ export interface DataOrderState {
   cursor: number;
   seed: number;
   pairCount: number;
-}
-
-/** Thrown when pairs are empty or not all of the configured size. */
-export class DatasetError extends Error {
-  override readonly name = 'DatasetError';
 }
 
 /** The crop and flip of one sample. */

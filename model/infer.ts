@@ -13,24 +13,8 @@ import { imageToTensor, tensorToImages } from './data';
 import { ExportMetadataSchema, type ExportMetadata } from './export';
 import { compileInference, type InferencePlan } from './inference';
 import type { WeightValues } from './pix2pix';
-
-/** Thrown by loadExport when the model has no complete export (metadata.json is written last). */
-export class ExportNotFoundError extends Error {
-  override readonly name = 'ExportNotFoundError';
-  constructor(readonly modelId: string) {
-    super(`model ${modelId} has no complete export (no ${keys.exportDir(modelId)}/metadata.json)`);
-  }
-}
-
-/** Thrown by loadExport when export files are missing, damaged, or do not match metadata.json. */
-export class ExportCorruptError extends Error {
-  override readonly name = 'ExportCorruptError';
-}
-
-/** Thrown by translate* when inputs do not have the export's image size. */
-export class InferenceInputError extends Error {
-  override readonly name = 'InferenceInputError';
-}
+import { ExportNotFoundError, ExportCorruptError, InferenceInputError } from './errors';
+export { ExportNotFoundError, ExportCorruptError, InferenceInputError };
 
 export interface LoadedGenerator {
   /** The export as stock tfjs loads it (predict() works; the plan below is faster). */
@@ -47,7 +31,7 @@ async function readExportFiles(store: Store, modelId: string): Promise<{ metadat
   try {
     metadata = await getJson(store, `${dir}/metadata.json`, ExportMetadataSchema);
   } catch (error) {
-    if (error instanceof ObjectNotFoundError) throw new ExportNotFoundError(modelId);
+    if (error instanceof ObjectNotFoundError) throw new ExportNotFoundError(modelId, `${dir}/metadata.json`);
     if (error instanceof CorruptObjectError) throw new ExportCorruptError(error.message);
     throw error;
   }

@@ -13,6 +13,8 @@
 import { totalmem } from 'node:os';
 import { discriminatorFilters, encoderFilters } from './networks';
 import { PRESETS, type PresetName, type TrainOptions } from './options';
+import { ModelTooLargeError } from './errors';
+export { ModelTooLargeError };
 
 export interface MemoryEstimate {
   parameterBytes: number;
@@ -102,35 +104,6 @@ export interface SmallerConfiguration {
   preset?: PresetName;
   options: SizeOptions;
   estimate: MemoryEstimate;
-}
-
-/**
- * Thrown by checkMemory (and so by train) before training starts when the estimate exceeds the
- * budget. Carries the estimate and, when one fits, a smaller configuration to use instead.
- */
-export class ModelTooLargeError extends Error {
-  override readonly name = 'ModelTooLargeError';
-  constructor(
-    readonly options: SizeOptions,
-    readonly estimate: MemoryEstimate,
-    readonly budgetBytes: number,
-    readonly suggestion: SmallerConfiguration | undefined,
-  ) {
-    const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
-    const { imageSize, ngf, ndf, batchSize } = options;
-    const advice = suggestion
-      ? `try ${suggestion.preset ? `preset '${suggestion.preset}' (` : '('}${describe(suggestion.options)}), estimated ${gib(suggestion.estimate.totalBytes)}`
-      : 'no smaller configuration fits either: raise memoryBudgetBytes or use a machine with more memory';
-    super(
-      `model too large: ${imageSize}x${imageSize}, ngf=${ngf}, ndf=${ndf}, batch ${batchSize} needs about ${gib(estimate.totalBytes)} ` +
-        `(parameters and optimiser ${gib(estimate.parameterBytes)}, activations ${gib(estimate.activationBytes)}, ` +
-        `data ${gib(estimate.dataBytes)}, runtime ${gib(estimate.overheadBytes)}) but the budget is ${gib(budgetBytes)}; ${advice}`,
-    );
-  }
-}
-
-function describe(o: SizeOptions): string {
-  return `${o.imageSize}x${o.imageSize}, ngf=${o.ngf}, ndf=${o.ndf}, batch ${o.batchSize}`;
 }
 
 /** Largest preset (or reduction of the request) that fits the budget. */

@@ -31,6 +31,8 @@ import { seedFor } from './random';
 import { GraphTrainer } from './graph/graph-trainer';
 import { variableName } from './graph/train-graph';
 import { graphExecutionEnabled } from './graph/session';
+import { WeightMismatchError } from './errors';
+export { WeightMismatchError };
 
 export interface Batch {
   /** Partial information (k-means clusters, edges), [batch, size, size, 3] in [-1, 1]. */
@@ -63,11 +65,6 @@ export interface ModelSnapshot {
   discriminator: WeightValues;
   optimizerG: AdamState;
   optimizerD: AdamState;
-}
-
-/** Thrown when weights to load do not match the network (other size, filters, or a foreign file). */
-export class WeightMismatchError extends Error {
-  override readonly name = 'WeightMismatchError';
 }
 
 /**

@@ -17,6 +17,8 @@ import { PairDataset, type DataOrderState, type ImagePair } from './data';
 import { checkMemory, defaultMemoryBudget, type MemoryEstimate } from './memory';
 import { resolveTrainOptions, type Provenance, type TrainOptions, type TrainOptionsInput } from './options';
 import { Pix2Pix, writeWeights, type StepLosses, type WeightValues } from './pix2pix';
+import { TrainingAbortedError, TrainingDivergedError, IncompatibleCheckpointError } from './errors';
+export { TrainingAbortedError, TrainingDivergedError, IncompatibleCheckpointError };
 
 export interface TrainRequest {
   /** Raw (validated here) or already resolved options. */
@@ -76,34 +78,6 @@ export interface TrainResult {
   resumedFrom: CheckpointRef | undefined;
   skippedCheckpoints: SkippedCheckpoint[];
   memoryEstimate: MemoryEstimate;
-}
-
-/** Thrown by train when its AbortSignal fires (checked before every step); the model is disposed, the last checkpoint stays. */
-export class TrainingAbortedError extends Error {
-  override readonly name = 'TrainingAbortedError';
-  constructor(
-    readonly step: number,
-    readonly lastCheckpoint: CheckpointRef | undefined,
-    readonly reason: unknown,
-  ) {
-    super(`training aborted at step ${step}${lastCheckpoint ? ` (last checkpoint: step ${lastCheckpoint.step})` : ' (no checkpoint yet)'}`);
-  }
-}
-
-/** Thrown by train when a loss becomes NaN or infinite; nothing after the last checkpoint is saved. */
-export class TrainingDivergedError extends Error {
-  override readonly name = 'TrainingDivergedError';
-  constructor(
-    readonly step: number,
-    readonly losses: StepLosses,
-  ) {
-    super(`training diverged at step ${step}: losses ${JSON.stringify(losses)}`);
-  }
-}
-
-/** Thrown by train when resuming a checkpoint made with different network or optimiser options. */
-export class IncompatibleCheckpointError extends Error {
-  override readonly name = 'IncompatibleCheckpointError';
 }
 
 /** Options a resumed run may change: only how long and how often, never what is trained. */
