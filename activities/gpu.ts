@@ -4,18 +4,17 @@ import { z } from 'zod';
 import type { RuntimeConfig } from '../config/runtime';
 import { splitPair } from '../imaging';
 import type { PartialParams } from '../imaging/partial-params';
-import { initBackend, type ActiveBackend } from '../model/backend';
 import { loadLatestCheckpoint } from '../model/checkpoint';
 import type { ImagePair } from '../model/data';
 import { exportGenerator } from '../model/export';
 import { loadExportedGeneratorWeights } from '../model/infer';
-import { resolveTrainOptions, type TrainOptionsInput } from '../model/options';
-import { Pix2Pix } from '../model/pix2pix';
+import { networkOptions, resolveTrainOptions, type TrainOptionsInput } from '../model/options';
 import { train, type TrainProgress } from '../model/train';
 import { getJson, keys, putJson, type Store } from '../storage';
 import { reportTrainingUpdate, type TrainingControl, type TrainingProgress } from '../workflows/messages';
 import { DatasetManifestSchema, readIfPresent } from './dataset-records';
 import { heartbeater } from './heartbeat';
+import { workerBackend } from './model-runtime';
 
 const TrainRecordSchema = z.object({
   modelId: z.string(),
@@ -31,17 +30,6 @@ export type TrainRecord = z.infer<typeof TrainRecordSchema>;
 /** Error type for a model export that is missing or unusable (non-retryable). */
 export class ExportError extends Error {
   override readonly name = 'ExportError';
-}
-
-let backend: Promise<ActiveBackend> | undefined;
-/** The TensorFlow backend, chosen once per worker process from its configuration. */
-export function workerBackend(config: RuntimeConfig): Promise<ActiveBackend> {
-  backend ??= initBackend({
-    prefer: config.workers.gpu.backend,
-    required: config.workers.gpu.requireBackend,
-    log: (message) => console.log(`[bloomsight gpu] ${message}`),
-  });
-  return backend;
 }
 
 /**
@@ -150,7 +138,7 @@ export function createGpuActivities(store: Store, config: RuntimeConfig) {
     },
 
     /**
-     * Exports the generator of the newest complete checkpoint (TF.js layers format plus metadata.json),
+     * Exports the generator of the newest complete checkpoint (generator.onnx, TF.js layers format, metadata.json),
      * unless an export of that very step exists already.
      */
     async exportModel(input: { modelId: string; datasetId: string; partial: PartialParams }): Promise<{ exportKey: string; steps: number }> {
@@ -162,20 +150,14 @@ export function createGpuActivities(store: Store, config: RuntimeConfig) {
       if (existing?.steps === latest.content.snapshot.step) return { exportKey, steps: existing.steps };
 
       const options = latest.content.options;
-      const model = new Pix2Pix(options);
-      try {
-        model.restore(latest.content.snapshot);
-        await exportGenerator(store, input.modelId, model.generator, {
-          provenance: latest.content.provenance ?? { datasetId: input.datasetId, partialInformation: { method: input.partial.method, params: input.partial } },
-          steps: latest.content.snapshot.step,
-          lossHistory: latest.content.lossHistory,
-          // The history's last entry holds the final (averaged) losses; per-step D real/fake parts are not checkpointed.
-          trainingSeconds: latest.content.trainingSeconds,
-          trainOptions: options,
-        });
-      } finally {
-        model.dispose();
-      }
+      await exportGenerator(store, input.modelId, latest.content.snapshot.generator, networkOptions(options), {
+        provenance: latest.content.provenance ?? { datasetId: input.datasetId, partialInformation: { method: input.partial.method, params: input.partial } },
+        steps: latest.content.snapshot.step,
+        lossHistory: latest.content.lossHistory,
+        // The history's last entry holds the final (averaged) losses; per-step D real/fake parts are not checkpointed.
+        trainingSeconds: latest.content.trainingSeconds,
+        trainOptions: options,
+      });
       return { exportKey, steps: latest.content.snapshot.step };
     },
   };

@@ -4,12 +4,12 @@ import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { RuntimeConfig } from '../config/runtime';
 import { PartialParamsSchema } from '../imaging/partial-params';
-import { ExportMetadataSchema } from '../model/export';
+import { ExportMetadataSchema } from '../model/export-metadata';
 import { loadExport, translateImages } from '../model/infer';
 import { getJson, keys, putJson, type Store } from '../storage';
 import { chunkStartCentres, frameCountAt, joinChunks, makeGif, planChunks, probeVideo, renderChunk } from '../video';
 import { readIfPresent } from './dataset-records';
-import { workerBackend } from './gpu';
+import { workerInferenceProvider } from './model-runtime';
 import { heartbeater } from './heartbeat';
 import { withScratch } from './scratch';
 
@@ -109,12 +109,11 @@ export function createRenderGpuActivities(store: Store, config: RuntimeConfig, i
       const done = await readIfPresent(store, recordKey, ChunkRecordSchema);
       // Found finished: no inference ran in this attempt.
       if (done && (await store.exists(done.key))) return { ...done, translateCalls: 0 };
-      await workerBackend(config);
       const plan = await getJson(store, planKey(input.renderId), RenderPlanSchema);
       const chunk = plan.chunks.find((c) => c.index === input.index);
       if (!chunk) throw new RangeError(`render ${input.renderId} has no chunk ${input.index}`);
       const context = Context.current();
-      const loaded = await loadExport(store, plan.modelId);
+      const loaded = await loadExport(store, plan.modelId, { provider: await workerInferenceProvider(config) });
       try {
         return await withScratch('chunk', async (dir) => {
           const videoPath = join(dir, 'video');
@@ -140,7 +139,7 @@ export function createRenderGpuActivities(store: Store, config: RuntimeConfig, i
           return record;
         });
       } finally {
-        loaded.dispose();
+        await loaded.dispose();
       }
     },
   };

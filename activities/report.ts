@@ -1,11 +1,11 @@
 import type { RuntimeConfig } from '../config/runtime';
 import { splitPair, writePng } from '../imaging';
-import { ExportMetadataSchema } from '../model/export';
+import { ExportMetadataSchema } from '../model/export-metadata';
 import { loadExport, translateImages } from '../model/infer';
 import { buildReport } from '../report';
 import { getJson, keys, type Store } from '../storage';
 import { batchRecordKey, DatasetManifestSchema, DownloadRecordSchema, summariseOutcomes } from './dataset-records';
-import { workerBackend } from './gpu';
+import { workerInferenceProvider } from './model-runtime';
 
 /** The run report needs the model (examples are translated), so it is written on the gpu queue. */
 export function createReportActivities(store: Store, config: RuntimeConfig) {
@@ -16,7 +16,6 @@ export function createReportActivities(store: Store, config: RuntimeConfig) {
      * rendered clip copied beside it as clip.mp4. Rewritten on every call (it is cheap and reflects the latest export).
      */
     async writeReport(input: { runKey: string; modelId: string; datasetId: string; batches: number; found: number; parameters: Record<string, unknown>; renderId?: string }): Promise<{ reportKey: string }> {
-      await workerBackend(config);
       const manifest = await getJson(store, keys.datasetManifest(input.datasetId), DatasetManifestSchema);
       const metadata = await getJson(store, `${keys.exportDir(input.modelId)}/metadata.json`, ExportMetadataSchema);
 
@@ -30,12 +29,12 @@ export function createReportActivities(store: Store, config: RuntimeConfig) {
       const heldOut = new Set(manifest.heldOut);
       const chosen = heldOut.size > 0 ? manifest.pairs.filter((p) => heldOut.has(p.sha256)) : manifest.pairs.slice(0, 6);
       const pairs = await Promise.all(chosen.map(async (p) => ({ name: p.url.split('/').pop() ?? p.sha256.slice(0, 12), ...(await splitPair(await store.get(p.key))) })));
-      const loaded = await loadExport(store, input.modelId);
+      const loaded = await loadExport(store, input.modelId, { provider: await workerInferenceProvider(config) });
       let outputs;
       try {
         outputs = await translateImages(loaded, pairs.map((p) => p.a));
       } finally {
-        loaded.dispose();
+        await loaded.dispose();
       }
       const examples = await Promise.all(pairs.map(async (p, i) => ({ name: p.name, partial: await writePng(p.a), photo: await writePng(p.b), output: await writePng(outputs[i]!) })));
 

@@ -8,6 +8,7 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../model/backend';
+import { printMachine } from './lib/machine';
 
 interface ConvShape {
   label: string;
@@ -114,6 +115,7 @@ function formatMs(cell: Cell): string {
 }
 
 async function main() {
+  printMachine();
   const started = performance.now();
   const active = await initBackend({ prefer: 'tensorflow', required: true, log: () => {} });
   tf.enableProdMode(); // no "install the node backend" banner when the pure-JS backend is first used

@@ -13,10 +13,12 @@ import { conformRgb, kmeansColours } from '../imaging';
 import { FsStore } from '../storage';
 import { benchDatasetSpec, runPlainDataset } from './lib/plain-dataset';
 import { servePhotos, syntheticPhotos } from './lib/synthetic-photos';
+import { printMachine } from './lib/machine';
 
 const [count = 1000, batchSize = 50, parallelBatches = 4] = process.argv.slice(2).map(Number);
 
 async function main() {
+  printMachine();
   const dir = await mkdtemp(join(tmpdir(), 'bloomsight-bench-dataset-'));
   const photos = await syntheticPhotos(count);
   const server = await servePhotos(photos);

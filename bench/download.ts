@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { FsStore } from '../storage/fs-store';
 import { downloadImages, type DownloadOptions } from '../sources/download';
+import { printMachine } from './lib/machine';
 
 const PHOTOS = join(__dirname, '..', 'test', 'fixtures', 'photos');
 
@@ -43,6 +44,7 @@ async function makeImages(count: number): Promise<Buffer[]> {
 }
 
 async function main(): Promise<void> {
+  printMachine();
   const count = argument('count', 1000);
   const concurrency = argument('concurrency', 16);
   const decodeConcurrency = argument('decode', 0) || undefined;

@@ -18,6 +18,7 @@ import {
   readRgb,
   type RgbImage,
 } from '../imaging';
+import { printMachine } from './lib/machine';
 
 const count = Number(process.argv[2] ?? 100);
 const photosDir = join(__dirname, '..', 'test', 'fixtures', 'photos');
@@ -63,6 +64,7 @@ function row(label: string, m: Measure & { perSecond?: number }): void {
 }
 
 async function main(): Promise<void> {
+  printMachine();
   console.log(`bench: ${count} images (${photos.length} fixture JPEGs 512x512, repeated), size 256, k=7`);
   console.log(`node ${process.version}, libvips ${sharp.versions.vips}, sharp threads ${sharp.concurrency()}, cores available ${availableParallelism()}`);
 

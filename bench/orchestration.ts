@@ -18,10 +18,12 @@ import { createWorkers } from '../workers/create-workers';
 import { buildDataset } from '../workflows/build-dataset';
 import { benchDatasetSpec, runPlainDataset } from './lib/plain-dataset';
 import { servePhotos, syntheticPhotos } from './lib/synthetic-photos';
+import { printMachine } from './lib/machine';
 
 const [count = 1000, batchSize = 50, parallelBatches = 4] = process.argv.slice(2).map(Number);
 
 async function main() {
+  printMachine();
   const dir = await mkdtemp(join(tmpdir(), 'bloomsight-bench-orch-'));
   const t0 = Date.now();
   const photos = await syntheticPhotos(count);

@@ -25,8 +25,10 @@ import { initBackend } from '../model/backend';
 import { imageToTensor, tensorToImages } from '../model/data';
 import { exportGenerator } from '../model/export';
 import { loadExport, translateImages } from '../model/infer';
-import { createGenerator, disposeNetwork, generate } from '../model/networks';
-import { ParameterReader } from '../model/params';
+import { initialWeights, NETWORK_SEEDS } from '../model/init';
+import { generatorLayers, generatorLayout, networkWeights } from '../model/layout';
+import { generator } from '../model/networks';
+import { TfjsOps } from '../model/ops/tfjs';
 import { FsStore } from '../storage';
 import {
   conformFrame,
@@ -44,6 +46,7 @@ import {
   type Translate,
 } from '../video';
 import { cpuSince, cpuTime, type CpuTime } from './lib/cpu-time';
+import { printMachine } from './lib/machine';
 
 const { values: args } = parseArgs({
   options: {
@@ -72,9 +75,9 @@ async function loadNetwork(scratch: string): Promise<Network> {
   if (args['untrained-export']) {
     // Speed only: a randomly initialised generator through the real export -> loadExport path.
     const store = new FsStore(join(scratch, 'store'));
-    const g = createGenerator({ imageSize: Number(args.size), ngf: Number(args.ngf), ndf: Number(args.ngf), dropout: 0.5, batchNormMomentum: 0.9, batchNormEpsilon: 1e-5 }, 1);
-    await exportGenerator(store, 'untrained', g, { steps: 0, provenance: { datasetId: 'none', partialInformation: { method: 'kmeans', params: { method: 'kmeans', k: 7 } } } });
-    disposeNetwork(g);
+    const network = { imageSize: Number(args.size), ngf: Number(args.ngf), ndf: Number(args.ngf), dropout: 0.5, batchNormMomentum: 0.9, batchNormEpsilon: 1e-5 };
+    const weights = initialWeights(networkWeights(generatorLayers(generatorLayout(network))), NETWORK_SEEDS.generator(1));
+    await exportGenerator(store, 'untrained', weights, network, { steps: 0, provenance: { datasetId: 'none', partialInformation: { method: 'kmeans', params: { method: 'kmeans', k: 7 } } } });
     args.store = store.root;
     args.model = 'untrained';
   }
@@ -83,7 +86,7 @@ async function loadNetwork(scratch: string): Promise<Network> {
     const recorded = loaded.metadata.partialInformation;
     const params = PartialParamsSchema.parse(recorded ? { method: recorded.method, ...recorded.params } : { method: 'kmeans' });
     return {
-      description: `trained export ${args.model} (${loaded.metadata.imageSize}px, ${loaded.metadata.steps} steps)`,
+      description: `${args['untrained-export'] ? 'untrained' : 'trained'} export ${args.model} (${loaded.metadata.imageSize}px, ${loaded.metadata.steps} steps) on ONNX Runtime (${loaded.session.provider})`,
       size: loaded.metadata.imageSize,
       params,
       translate: (images) => translateImages(loaded, images, BATCH),
@@ -92,11 +95,15 @@ async function loadNetwork(scratch: string): Promise<Network> {
   }
   const size = Number(args.size);
   const ngf = Number(args.ngf);
-  const g = createGenerator({ imageSize: size, ngf, ndf: ngf, dropout: 0, batchNormMomentum: 0.99, batchNormEpsilon: 1e-5 }, 1);
+  const layout = generatorLayout({ imageSize: size, ngf, ndf: ngf, dropout: 0 });
+  const specs = networkWeights(generatorLayers(layout));
+  const values = initialWeights(specs, NETWORK_SEEDS.generator(1));
+  const tensors = new Map(specs.map((w) => [w.name, tf.tensor(values.get(w.name)!, [...w.shape], 'float32')]));
   // Untrained moving statistics (0, 1) shrink the signal to a flat grey; each frame's own batch-norm
   // statistics (pix2pix's test-time setting, batch of one) keep the output dependent on the input.
+  const ops = new TfjsOps({ read: (name) => tensors.get(name)!, assign: () => {} }, { training: true, dropoutSeed: 0, dropoutRate: 0 }, { epsilon: 1e-5, momentum: 0.99 });
   const translateOne = (image: RgbImage): RgbImage => {
-    const output = tf.tidy(() => generate(g, imageToTensor([image]), { training: true, dropoutSeed: 0 }, new ParameterReader()));
+    const output = tf.tidy(() => generator(ops, layout, imageToTensor([image])) as tf.Tensor4D);
     const [result] = tensorToImages(output);
     output.dispose();
     return result!;
@@ -106,7 +113,7 @@ async function loadNetwork(scratch: string): Promise<Network> {
     size,
     params: PartialParamsSchema.parse({ method: 'kmeans', k: 7 }),
     translate: async (images) => images.map(translateOne),
-    dispose: () => disposeNetwork(g),
+    dispose: () => tf.dispose([...tensors.values()]),
   };
 }
 
@@ -151,6 +158,7 @@ function rate(frames: number, seconds: number): string {
 }
 
 async function main(): Promise<void> {
+  printMachine();
   const backend = await initBackend({ prefer: 'auto', log: (message) => (message.includes('WARNING') ? console.warn(message) : undefined) });
   const dir = await mkdtemp(join(tmpdir(), 'bloomsight-bench-render-'));
   const network = await loadNetwork(dir);

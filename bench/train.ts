@@ -1,14 +1,15 @@
 /**
- * Training and inference throughput of bloomsight's pix2pix against a Keras reference, side by side.
+ * Training throughput of bloomsight's pix2pix against a Keras reference, side by side
+ * (inference: bench/infer.ts).
  *
  *   npx tsx bench/train.ts [--seconds 20] [--rounds 1] [--only 128] [--no-reference] [--eager]
  *
  * For 256x256 with ngf = ndf = 64 and 128x128 with 32, batch 1, on the native backend:
  * - ours: the real train() loop (jitter, batch assembly, one step = one G forward + both gradients +
- *   both Adam updates as one libtensorflow graph (model/graph/), loss read-back, yield to the event
- *   loop) on synthetic pairs; inference through the export as the render activity runs it (one graph);
- *   peak RSS; the longest event-loop stall during training (perf_hooks.monitorEventLoopDelay) and how
- *   many 100 ms "heartbeat" timers fired. --eager adds the same code op by op (BLOOMSIGHT_GRAPH=0).
+ *   both Adam updates as one libtensorflow graph (model/engines/graph.ts), loss read-back, yield to the
+ *   event loop) on synthetic pairs; peak RSS; the longest event-loop stall during training
+ *   (perf_hooks.monitorEventLoopDelay) and how many 100 ms "heartbeat" timers fired. --eager adds the
+ *   same step on the eager engine (tfjs ops one by one).
  * - reference: bench/reference/pix2pix_keras.py (same architecture, one tf.function step) in its venv
  *   (bench/reference/setup.sh), run after ours, never concurrently.
  * Each measurement runs in its own child process so peak RSS belongs to one configuration. With
@@ -20,14 +21,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../model/backend';
-import { exportGenerator, loadExport, translateTensor, type ImagePair } from '../model';
-import { usingFusedKernels } from '../model/kernels';
-import { defaultParameterKind } from '../model/params';
+import type { EngineName, ImagePair } from '../model';
 import { createPrng } from '../model/random';
 import { train } from '../model/train';
 import { FsStore } from '../storage';
+import { describeMachine } from './lib/machine';
 
 interface Config {
   size: number;
@@ -44,9 +43,8 @@ interface OursResult {
   /** Seconds of the first WARM_STEPS steps (graph build and optimisation included), not in the throughput. */
   warmUpSeconds: number;
   measuredSteps: number;
-  inferImagesPerSecond: number;
   steps: number;
-  /** Peak RSS while stepping, and over the whole child (end-of-run checkpoint, export, inference). */
+  /** Peak RSS while stepping, and over the whole child (end-of-run checkpoint included). */
   peakRssStepsMb: number;
   peakRssMb: number;
   engine: string;
@@ -58,8 +56,6 @@ interface OursResult {
   /** Callbacks of a 100 ms interval timer during training (at most one per event-loop turn). */
   heartbeats: number;
   backend: string;
-  fusedKernels: boolean;
-  parameters: string;
 }
 
 interface ReferenceResult {
@@ -84,8 +80,8 @@ function syntheticPairs(size: number, count: number): ImagePair[] {
 const WARM_STEPS = 3;
 
 /** Child: measures one configuration of ours and prints one JSON line. */
-async function measureOurs(config: Config, seconds: number): Promise<OursResult> {
-  const backend = await initBackend({ prefer: 'tensorflow', log: () => {} });
+async function measureOurs(config: Config, seconds: number, engine: EngineName): Promise<OursResult> {
+  const backend = await initBackend({ prefer: 'tensorflow', engine, log: () => {} });
   const dir = await mkdtemp(join(tmpdir(), 'bloomsight-bench-'));
   const store = new FsStore(dir);
   try {
@@ -129,50 +125,31 @@ async function measureOurs(config: Config, seconds: number): Promise<OursResult>
     const measuredSteps = last.step - warm!.step;
     const measuredMs = last.time - warm!.time;
 
-    const engine = result.model.engine;
-    await exportGenerator(store, 'bench', result.model.generator, { steps: result.step });
     result.model.dispose();
-    const loaded = await loadExport(store, 'bench');
-    const input = tf.randomUniform([1, config.size, config.size, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
-    for (let i = 0; i < 3; i++) translateTensor(loaded, input).dispose();
-    let inferred = 0;
-    const inferStart = performance.now();
-    while (performance.now() - inferStart < (seconds / 2) * 1000 || inferred < 3) {
-      const out = translateTensor(loaded, input);
-      out.dataSync();
-      out.dispose();
-      inferred += 1;
-    }
-    const inferSeconds = (performance.now() - inferStart) / 1000;
-    loaded.dispose();
-    input.dispose();
     return {
       trainImagesPerSecond: measuredSteps / (measuredMs / 1000),
       warmUpSeconds,
-      inferImagesPerSecond: inferred / inferSeconds,
       steps: result.step,
       peakRssStepsMb: stepsRss / 1024,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
-      engine,
+      engine: backend.engine,
       maxEventLoopDelayMs: stepsDelayMax / 1e6,
       maxDelayWithCheckpointMs: delay.max / 1e6,
       meanStepMs: measuredMs / measuredSteps,
       heartbeats,
       measuredSteps,
       backend: `${backend.name}${backend.tfVersion ? ` (libtensorflow ${backend.tfVersion})` : ''}`,
-      fusedKernels: usingFusedKernels(),
-      parameters: defaultParameterKind(),
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function runChild(config: Config, seconds: number, eager = false): OursResult {
-  const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--child', String(config.size), String(config.filters), String(seconds)], {
+function runChild(config: Config, seconds: number, engine: EngineName = 'graph'): OursResult {
+  const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--child', String(config.size), String(config.filters), String(seconds), engine], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2', ...(eager ? { BLOOMSIGHT_GRAPH: '0' } : {}) },
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' },
   });
   return JSON.parse(out.trim().split('\n').pop()!) as OursResult;
 }
@@ -206,7 +183,7 @@ function best<T>(previous: T | undefined, next: T, figures: (r: T) => number[], 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--child') {
-    const result = await measureOurs({ size: Number(args[1]), filters: Number(args[2]) }, Number(args[3]));
+    const result = await measureOurs({ size: Number(args[1]), filters: Number(args[2]) }, Number(args[3]), args[4] as EngineName);
     console.log(JSON.stringify(result));
     return;
   }
@@ -214,6 +191,7 @@ async function main(): Promise<void> {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
+  console.log(`[machine] ${describeMachine()}`);
   const seconds = Number(option('--seconds') ?? 20);
   const rounds = Number(option('--rounds') ?? 1);
   const only = option('--only');
@@ -238,21 +216,21 @@ async function main(): Promise<void> {
     for (let round = 1; round <= rounds; round++) {
       console.error(`[bench] round ${round}: ours ${config.size}x${config.size} ngf=ndf=${config.filters} ...`);
       const mine = runChild(config, seconds);
-      console.error(`[bench]   train ${f1(mine.trainImagesPerSecond)} img/s, infer ${f1(mine.inferImagesPerSecond)} img/s`);
-      ours = best(ours, mine, (r) => [r.trainImagesPerSecond, r.inferImagesPerSecond], (r, [train, infer]) => ({ ...r, trainImagesPerSecond: train, inferImagesPerSecond: infer }));
+      console.error(`[bench]   train ${f1(mine.trainImagesPerSecond)} img/s`);
+      ours = best(ours, mine, (r) => [r.trainImagesPerSecond], (r, [train]) => ({ ...r, trainImagesPerSecond: train }));
       if (withEager) {
-        console.error(`[bench] round ${round}: ours op by op (BLOOMSIGHT_GRAPH=0) ${config.size}x${config.size} ...`);
-        const op = runChild(config, seconds, true);
-        console.error(`[bench]   train ${f1(op.trainImagesPerSecond)} img/s, infer ${f1(op.inferImagesPerSecond)} img/s`);
-        eager = best(eager, op, (r) => [r.trainImagesPerSecond, r.inferImagesPerSecond], (r, [train, infer]) => ({ ...r, trainImagesPerSecond: train, inferImagesPerSecond: infer }));
+        console.error(`[bench] round ${round}: ours on the eager engine ${config.size}x${config.size} ...`);
+        const op = runChild(config, seconds, 'eager');
+        console.error(`[bench]   train ${f1(op.trainImagesPerSecond)} img/s`);
+        eager = best(eager, op, (r) => [r.trainImagesPerSecond], (r, [train]) => ({ ...r, trainImagesPerSecond: train }));
       }
       if (python) {
         console.error(`[bench] round ${round}: reference (Keras) ${config.size}x${config.size} ...`);
         const theirs = runReference(python, config, seconds);
         if (typeof theirs === 'string') reference ??= theirs;
         else {
-          console.error(`[bench]   train ${f1(theirs.train_img_per_s)} img/s, infer ${f1(theirs.infer_img_per_s)} img/s`);
-          reference = best(typeof reference === 'object' ? reference : undefined, theirs, (r) => [r.train_img_per_s, r.infer_img_per_s], (r, [train, infer]) => ({ ...r, train_img_per_s: train, infer_img_per_s: infer }));
+          console.error(`[bench]   train ${f1(theirs.train_img_per_s)} img/s`);
+          reference = best(typeof reference === 'object' ? reference : undefined, theirs, (r) => [r.train_img_per_s], (r, [train]) => ({ ...r, train_img_per_s: train }));
         }
       }
     }
@@ -261,31 +239,29 @@ async function main(): Promise<void> {
 
   const first = rows[0]?.ours;
   console.log(
-    `\nbloomsight pix2pix bench: batch 1, ${first?.backend}, step engine ${first?.engine}, fused kernels ${first?.fusedKernels}, parameters ${first?.parameters}, ` +
+    `\nbloomsight pix2pix training bench: batch 1, ${first?.backend}, step engine ${first?.engine}, ` +
       `~${seconds}s per measurement, best of ${rounds} round(s), load average before: ${loadBefore}, after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   );
-  console.log('| size / filters | train img/s ours | Keras | ratio | infer img/s ours | Keras | ratio | peak RSS MB ours: steps / all | Keras | max event-loop delay: steps / checkpoint | mean step | 100 ms timer fired / steps | warm-up: ours (first 3 steps) | Keras (trace + 2 steps) |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| size / filters | train img/s ours | Keras | ratio | peak RSS MB ours: steps / all | Keras | max event-loop delay: steps / checkpoint | mean step | 100 ms timer fired / steps | warm-up: ours (first 3 steps) | Keras (trace + 2 steps) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const { config, ours, reference } of rows) {
     const ref = typeof reference === 'object' ? reference : undefined;
     const ratio = (a: number, b?: number) => (b ? (a / b).toFixed(2) : '-');
     console.log(
       `| ${config.size} / ${config.filters} | ${f1(ours.trainImagesPerSecond)} | ${ref ? f1(ref.train_img_per_s) : '-'} | ${ratio(ours.trainImagesPerSecond, ref?.train_img_per_s)} ` +
-        `| ${f1(ours.inferImagesPerSecond)} | ${ref ? f1(ref.infer_img_per_s) : '-'} | ${ratio(ours.inferImagesPerSecond, ref?.infer_img_per_s)} ` +
         `| ${Math.round(ours.peakRssStepsMb)} / ${Math.round(ours.peakRssMb)} | ${ref ? Math.round(ref.peak_rss_mb) : '-'} | ${Math.round(ours.maxEventLoopDelayMs)} / ${Math.round(ours.maxDelayWithCheckpointMs)} ms | ${Math.round(ours.meanStepMs)} ms ` +
         `| ${ours.heartbeats} / ${ours.measuredSteps} | ${ours.warmUpSeconds.toFixed(1)} s | ${ref ? `${ref.trace_s.toFixed(1)} s` : '-'} |`,
     );
     if (typeof reference === 'string') console.log(`  ${reference}`);
   }
   if (rows.some((r) => r.eager)) {
-    console.log('\nThe graph step and graph inference against the same code op by op (BLOOMSIGHT_GRAPH=0: eager tfjs step, inference ops straight to libtensorflow):');
-    console.log('| size / filters | train img/s graph | op by op | ratio | infer img/s graph | op by op | ratio |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('\nThe graph engine against the eager engine (the same step, tfjs ops one by one):');
+    console.log('| size / filters | train img/s graph | eager | ratio |');
+    console.log('|---|---|---|---|');
     for (const { config, ours, eager } of rows) {
       if (!eager) continue;
       console.log(
-        `| ${config.size} / ${config.filters} | ${f1(ours.trainImagesPerSecond)} | ${f1(eager.trainImagesPerSecond)} | ${(ours.trainImagesPerSecond / eager.trainImagesPerSecond).toFixed(2)} ` +
-          `| ${f1(ours.inferImagesPerSecond)} | ${f1(eager.inferImagesPerSecond)} | ${(ours.inferImagesPerSecond / eager.inferImagesPerSecond).toFixed(2)} |`,
+        `| ${config.size} / ${config.filters} | ${f1(ours.trainImagesPerSecond)} | ${f1(eager.trainImagesPerSecond)} | ${(ours.trainImagesPerSecond / eager.trainImagesPerSecond).toFixed(2)} |`,
       );
     }
   }

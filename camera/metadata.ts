@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import { PartialParamsSchema, type PartialParams } from '../imaging/partial-params';
 
-/** The export format this page understands (model/export.ts EXPORT_FORMAT_VERSION). */
-export const SUPPORTED_FORMAT_VERSION = 1;
+/** The export formats this page understands (model/export-metadata.ts EXPORT_FORMAT_VERSION and older): both carry model.json. */
+export const SUPPORTED_FORMAT_VERSIONS: readonly number[] = [1, 2];
 export const EXPORT_KIND = 'bloomsight-pix2pix-generator';
 
 export interface CameraModel {
@@ -32,8 +32,8 @@ const CameraMetadataSchema = z.object({
 /** Reads parsed metadata.json; throws MetadataError with a message for a person. */
 export function readCameraModel(json: unknown): CameraModel {
   const version = (json as { formatVersion?: unknown } | null)?.formatVersion;
-  if (version !== SUPPORTED_FORMAT_VERSION) {
-    throw new MetadataError(`incompatible export: formatVersion ${JSON.stringify(version)}, this page reads version ${SUPPORTED_FORMAT_VERSION}`);
+  if (typeof version !== 'number' || !SUPPORTED_FORMAT_VERSIONS.includes(version)) {
+    throw new MetadataError(`incompatible export: formatVersion ${JSON.stringify(version)}, this page reads versions ${SUPPORTED_FORMAT_VERSIONS.join(' and ')}`);
   }
   const parsed = CameraMetadataSchema.safeParse(json);
   if (!parsed.success) {

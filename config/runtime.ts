@@ -42,6 +42,10 @@ const GpuWorkerSchema = z
     concurrency: concurrency(1),
     backend: BackendNameSchema.default('auto').describe('TensorFlow.js backend; auto = native if loadable, else pure JS'),
     requireBackend: z.union([z.boolean(), z.stringbool()]).default(false).describe('fail at start instead of falling back to a slower backend'),
+    inference: z
+      .enum(['auto', 'cpu', 'cuda'])
+      .default('auto')
+      .describe("ONNX Runtime execution provider of render, report and apply inference; auto = CUDA when it loads, else CPU; cuda = required (the worker fails at start without it)"),
   })
   .prefault({});
 

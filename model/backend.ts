@@ -4,6 +4,7 @@
  * How other code gets `tf`:
  *
  *     import * as tf from '@tensorflow/tfjs';
+import { requireInternals, type EngineName } from './tfjs-internals';
  *
  * and the process entry point awaits `initBackend(...)` before any tensor is made. Never import
  * '@tensorflow/tfjs-node' directly: it is optional (may be missing or unbuilt) and loading it switches
@@ -14,12 +15,18 @@
  * checks that `tf.Tensor` and the engine are shared.
  */
 import * as tf from '@tensorflow/tfjs';
+import { requireInternals, type EngineName } from './tfjs-internals';
 
 /** Same values as config/runtime.ts BackendNameSchema. */
 export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
 
 export interface BackendOptions {
   prefer: BackendPreference;
+  /**
+   * How training steps run (model/engines/): 'graph' (default on the native backend) or 'eager'
+   * (the only one elsewhere). Resolved here, once, and read by whoever trains (activeEngine()).
+   */
+  engine?: EngineName;
   /** Throw BackendUnavailableError instead of falling back (for `auto`: unless a native backend loads). */
   required?: boolean;
   log?: (message: string) => void;
@@ -27,6 +34,8 @@ export interface BackendOptions {
 
 export interface ActiveBackend {
   tf: typeof tf;
+  /** The step engine training uses; its private tfjs APIs were checked at start. */
+  engine: EngineName;
   /** tfjs backend name: 'tensorflow' (libtensorflow through tfjs-node or tfjs-node-gpu) or 'cpu' (pure JS). */
   name: 'tensorflow' | 'cpu';
   /** npm package that provides it. */
@@ -98,7 +107,7 @@ function firstLine(err: unknown): string {
   return message.split('\n')[0];
 }
 
-function describeNative(pkg: NativePackage): Omit<ActiveBackend, 'warning'> {
+function describeNative(pkg: NativePackage): Omit<ActiveBackend, 'warning' | 'engine'> {
   const backend = tf.backend() as unknown as NodeKernelBackend;
   return {
     tf,
@@ -143,7 +152,7 @@ export async function initBackend(opts: BackendOptions): Promise<ActiveBackend> 
       `TensorFlow.js ${active.tfjsVersion} on backend 'tensorflow' (${pkg} ${result.version ?? '?'}, ` +
         `libtensorflow ${active.tfVersion ?? '?'}${active.gpu ? ', GPU' : ', CPU'}) in ${Math.round(performance.now() - started)} ms`,
     );
-    return { ...active, warning };
+    return recordBackend(opts, { ...active, warning });
   }
 
   if (opts.required && opts.prefer !== 'cpu') throw new BackendUnavailableError(opts.prefer, reasons);
@@ -157,5 +166,21 @@ export async function initBackend(opts: BackendOptions): Promise<ActiveBackend> 
   } else {
     log(`TensorFlow.js ${tf.version.tfjs} on the pure-JS 'cpu' backend, as configured`);
   }
-  return { tf, name: 'cpu', package: '@tensorflow/tfjs', native: false, gpu: false, tfjsVersion: tf.version.tfjs, warning };
+  return recordBackend(opts, { tf, name: 'cpu', package: '@tensorflow/tfjs', native: false, gpu: false, tfjsVersion: tf.version.tfjs, warning });
+}
+
+let active: ActiveBackend | undefined;
+
+/** Resolves the engine, checks the private APIs it needs (throws TfjsInternalsError), and records the backend. */
+function recordBackend(opts: BackendOptions, backend: Omit<ActiveBackend, 'engine'>): ActiveBackend {
+  const engine = opts.engine ?? (backend.native ? 'graph' : 'eager');
+  requireInternals(engine);
+  active = { ...backend, engine };
+  return active;
+}
+
+/** The backend initBackend chose (throws if it has not run: every entry point must call it first). */
+export function activeBackend(): ActiveBackend {
+  if (!active) throw new Error('initBackend() has not run in this process: call it before any model code');
+  return active;
 }

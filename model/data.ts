@@ -14,6 +14,7 @@ import type { RgbImage } from '../imaging/rgb';
 import type { Batch } from './pix2pix';
 import { createPrng, permutation, seedFor } from './random';
 import { DatasetError } from './errors';
+import { BYTE_TO_UNIT } from './pixels';
 export { DatasetError };
 
 export interface ImagePair {
@@ -184,5 +185,3 @@ export function tensorToImages(batch: tf.Tensor4D): RgbImage[] {
   });
 }
 
-/** byte / 127.5 - 1 for every byte value (the float32 the network sees). */
-const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 127.5 - 1);

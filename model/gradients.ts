@@ -21,6 +21,12 @@ export interface GradientTarget {
   xs: tf.Tensor[];
 }
 
+/** The engine's internals used below; model/tfjs-internals.ts checks them when the backend starts. */
+export const ENGINE_INTERNALS_USED = { state: ['gradientDepth'], methods: ['startTape', 'endTape', 'scopedRun', 'tidy'] } as const;
+
+/** The tape functions used below, as this module imported them (model/tfjs-internals.ts checks them). */
+export const TAPE_FUNCTIONS_USED: Record<string, unknown> = { getFilteredNodesXToY, backpropagateGradients };
+
 interface EngineInternals {
   state: { activeTape: TapeNode[] | null; gradientDepth: number };
   startTape(): void;

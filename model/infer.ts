@@ -1,112 +1,130 @@
 /**
- * Inference from an export: load model.json + shards from the store with tf.loadLayersModel (the
- * stock TF.js loader, proving the format), compile its weights into an InferencePlan (batch norm
- * folded, native ops), and translate batches of partial-information images.
+ * Inference from an export: generator.onnx on ONNX Runtime (model/onnx-runtime.ts), fed batches of
+ * partial-information images. An export made before generator.onnx existed (format version 1) gets
+ * it on first use: its TF.js weights are read with the stock tf.loadLayersModel and converted.
  *
  * The caller builds the inputs the way the training pairs were built: `metadata.partialInformation`
  * names the method and its parameters (the imaging module applies them).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../imaging/rgb';
-import { CorruptObjectError, getJson, keys, ObjectNotFoundError, type Store } from '../storage';
-import { imageToTensor, tensorToImages } from './data';
-import { ExportMetadataSchema, type ExportMetadata } from './export';
-import { compileInference, type InferencePlan } from './inference';
-import type { WeightValues } from './pix2pix';
-import { ExportNotFoundError, ExportCorruptError, InferenceInputError } from './errors';
-export { ExportNotFoundError, ExportCorruptError, InferenceInputError };
+import { CorruptObjectError, getJson, keys, ObjectNotFoundError, putJson, type Store } from '../storage';
+import { ExportCorruptError, ExportNotFoundError, InferenceInputError } from './errors';
+import { EXPORT_FORMAT_VERSION, ExportMetadataSchema, ONNX_FILE, onnxGenerator, type ExportMetadata } from './export';
+import type { WeightValues } from './fold';
+import { createGeneratorSession, type ExecutionProvider, type GeneratorSession } from './onnx-runtime';
+import { imagesToNchw, nchwToImages } from './pixels';
+
+export { ExportCorruptError, ExportNotFoundError, InferenceInputError };
 
 export interface LoadedGenerator {
-  /** The export as stock tfjs loads it (predict() works; the plan below is faster). */
-  model: tf.LayersModel;
-  /** What translateTensor/translateImages run. */
-  plan: InferencePlan;
-  metadata: ExportMetadata;
-  dispose(): void;
+  metadata: ExportMetadata & { onnx: NonNullable<ExportMetadata['onnx']> };
+  session: GeneratorSession;
+  dispose(): Promise<void>;
 }
 
-async function readExportFiles(store: Store, modelId: string): Promise<{ metadata: ExportMetadata; modelJson: tf.io.ModelJSON; weightData: ArrayBuffer }> {
-  const dir = keys.exportDir(modelId);
-  let metadata: ExportMetadata;
+export interface LoadOptions {
+  /** ONNX Runtime execution provider (the worker resolves it at start); default the CPU. */
+  provider?: ExecutionProvider;
+}
+
+async function readMetadata(store: Store, modelId: string): Promise<ExportMetadata> {
+  const key = `${keys.exportDir(modelId)}/metadata.json`;
   try {
-    metadata = await getJson(store, `${dir}/metadata.json`, ExportMetadataSchema);
+    return await getJson(store, key, ExportMetadataSchema);
   } catch (error) {
-    if (error instanceof ObjectNotFoundError) throw new ExportNotFoundError(modelId, `${dir}/metadata.json`);
+    if (error instanceof ObjectNotFoundError) throw new ExportNotFoundError(modelId, key);
     if (error instanceof CorruptObjectError) throw new ExportCorruptError(error.message);
     throw error;
   }
-  const read = async (name: string): Promise<Buffer> => {
-    const expected = metadata.files.find((f) => f.name === name);
-    if (!expected) throw new ExportCorruptError(`${dir}/metadata.json does not list ${name}`);
-    // The store checks the bytes against its record on get; the record must be the one metadata.json names.
-    const record = await store.stat(`${dir}/${name}`);
-    if (!record) throw new ExportCorruptError(`${dir}/${name} is missing`);
-    if (record.size !== expected.size || record.sha256 !== expected.sha256) {
-      throw new ExportCorruptError(`${dir}/${name} does not match metadata.json (another export's file?)`);
-    }
-    try {
-      return await store.get(`${dir}/${name}`);
-    } catch (error) {
-      if (error instanceof ObjectNotFoundError || error instanceof CorruptObjectError) throw new ExportCorruptError(`${dir}/${name}: ${error.message}`);
-      throw error;
-    }
-  };
-  const modelJson = JSON.parse((await read('model.json')).toString('utf8')) as tf.io.ModelJSON;
-  const paths = modelJson.weightsManifest.flatMap((group) => group.paths);
-  const shards = [];
-  for (const path of paths) shards.push(await read(path));
-  const joined = Buffer.concat(shards);
-  const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength) as ArrayBuffer;
-  return { metadata, modelJson, weightData };
 }
 
-/** Loads an export. Throws ExportNotFoundError or ExportCorruptError. */
-export async function loadExport(store: Store, modelId: string): Promise<LoadedGenerator> {
-  const { metadata, modelJson, weightData } = await readExportFiles(store, modelId);
-  const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData }));
-  let plan: InferencePlan;
+/** One export file, checked against metadata.json's record (the store checks the bytes against its own). */
+async function readExportFile(store: Store, modelId: string, metadata: ExportMetadata, name: string): Promise<Buffer> {
+  const dir = keys.exportDir(modelId);
+  const expected = metadata.files.find((f) => f.name === name);
+  if (!expected) throw new ExportCorruptError(`${dir}/metadata.json does not list ${name}`);
+  const record = await store.stat(`${dir}/${name}`);
+  if (!record) throw new ExportCorruptError(`${dir}/${name} is missing`);
+  if (record.size !== expected.size || record.sha256 !== expected.sha256) {
+    throw new ExportCorruptError(`${dir}/${name} does not match metadata.json (another export's file?)`);
+  }
   try {
-    plan = compileInference(weightsOfLayersModel(model), metadata.network);
+    return await store.get(`${dir}/${name}`);
   } catch (error) {
-    model.dispose();
-    throw new ExportCorruptError(`export of ${modelId} is not a bloomsight generator: ${(error as Error).message}`);
+    if (error instanceof ObjectNotFoundError || error instanceof CorruptObjectError) throw new ExportCorruptError(`${dir}/${name}: ${error.message}`);
+    throw error;
   }
-  return {
-    model,
-    plan,
-    metadata,
-    dispose: () => {
-      plan.dispose();
-      model.dispose();
-    },
-  };
 }
 
-/** [b, s, s, 3] in [-1, 1] -> translated, same shape (caller disposes). */
-export function translateTensor(loaded: LoadedGenerator, input: tf.Tensor4D): tf.Tensor4D {
+/**
+ * Loads an export's generator.onnx into ONNX Runtime (adding the file first to a version 1 export).
+ * Throws ExportNotFoundError or ExportCorruptError.
+ */
+export async function loadExport(store: Store, modelId: string, options: LoadOptions = {}): Promise<LoadedGenerator> {
+  let metadata = await readMetadata(store, modelId);
+  if (!metadata.onnx) metadata = await addOnnx(store, modelId, metadata);
+  const onnx = metadata.onnx!;
+  const bytes = await readExportFile(store, modelId, metadata, ONNX_FILE);
+  let session: GeneratorSession;
+  try {
+    session = await createGeneratorSession(bytes, options.provider ?? 'cpu', { input: onnx.input.name, output: onnx.output.name });
+  } catch (error) {
+    throw new ExportCorruptError(`${keys.exportDir(modelId)}/${ONNX_FILE} does not load in ONNX Runtime: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return { metadata: { ...metadata, onnx }, session, dispose: () => session.release() };
+}
+
+/** Translates images (each of the model's size) in batches of `batchSize`. */
+export async function translateImages(loaded: LoadedGenerator, images: readonly RgbImage[], batchSize = 8): Promise<RgbImage[]> {
   const s = loaded.metadata.imageSize;
-  if (input.shape[1] !== s || input.shape[2] !== s || input.shape[3] !== 3) {
-    throw new InferenceInputError(`input is ${input.shape.slice(1).join('x')}, the model takes ${s}x${s}x3`);
+  for (const image of images) {
+    if (image.width !== s || image.height !== s) throw new InferenceInputError(`input is ${image.width}x${image.height}, the model takes ${s}x${s}`);
   }
-  return loaded.plan.run(input);
-}
-
-/** Translates images in batches of `batchSize`, yielding to the event loop between batches. */
-export async function translateImages(loaded: LoadedGenerator, images: RgbImage[], batchSize = 8): Promise<RgbImage[]> {
   const out: RgbImage[] = [];
   for (let i = 0; i < images.length; i += batchSize) {
-    const input = imageToTensor(images.slice(i, i + batchSize));
-    try {
-      const output = translateTensor(loaded, input);
-      out.push(...tensorToImages(output));
-      output.dispose();
-    } finally {
-      input.dispose();
-    }
-    await new Promise((resolve) => setImmediate(resolve));
+    const batch = images.slice(i, i + batchSize);
+    const output = await loaded.session.run(imagesToNchw(batch), batch.length, s);
+    out.push(...nchwToImages(output, batch.length, s, s));
   }
   return out;
+}
+
+/**
+ * An export's generator weights by their checkpoint names (layer `enc2_bn` -> `enc2/bn/gamma`, ...),
+ * read from its TF.js files with the stock loader: the starting point for fine-tuning, and what a
+ * version 1 export's generator.onnx is made from.
+ */
+export async function loadExportedGeneratorWeights(store: Store, modelId: string): Promise<{ weights: WeightValues; metadata: ExportMetadata }> {
+  const metadata = await readMetadata(store, modelId);
+  const modelJson = JSON.parse((await readExportFile(store, modelId, metadata, 'model.json')).toString('utf8')) as tf.io.ModelJSON;
+  const shards: Buffer[] = [];
+  for (const path of modelJson.weightsManifest.flatMap((group) => group.paths)) shards.push(await readExportFile(store, modelId, metadata, path));
+  const joined = Buffer.concat(shards);
+  const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength) as ArrayBuffer;
+  const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
+  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData }));
+  try {
+    return { weights: weightsOfLayersModel(model), metadata };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Writes generator.onnx into a version 1 export and records it in metadata.json (same bytes from any worker). */
+async function addOnnx(store: Store, modelId: string, metadata: ExportMetadata): Promise<ExportMetadata> {
+  const { weights } = await loadExportedGeneratorWeights(store, modelId);
+  const onnx = onnxGenerator(metadata.network, weights, { partialInformation: metadata.partialInformation, steps: metadata.steps });
+  const dir = keys.exportDir(modelId);
+  const stored = await store.put(`${dir}/${ONNX_FILE}`, Buffer.from(onnx.bytes.buffer, onnx.bytes.byteOffset, onnx.bytes.byteLength));
+  const upgraded: ExportMetadata = {
+    ...metadata,
+    formatVersion: EXPORT_FORMAT_VERSION,
+    onnx: onnx.contract(stored.sha256),
+    files: [...metadata.files.filter((f) => f.name !== ONNX_FILE), { name: ONNX_FILE, size: stored.size, sha256: stored.sha256 }],
+  };
+  await putJson(store, `${dir}/metadata.json`, upgraded);
+  return upgraded;
 }
 
 /** Layer weight order in tf.layers, by the suffix of our weight names. */
@@ -115,19 +133,6 @@ const LAYER_WEIGHTS: Record<string, string[]> = {
   convT: ['kernel', 'bias'],
   bn: ['gamma', 'beta', 'moving_mean', 'moving_variance'],
 };
-
-/**
- * An export's generator weights by trainer name (layer `enc2_bn` -> `enc2/bn/gamma`, ...): the
- * starting point for fine-tuning (TrainRequest.initialGenerator).
- */
-export async function loadExportedGeneratorWeights(store: Store, modelId: string): Promise<{ weights: WeightValues; metadata: ExportMetadata }> {
-  const loaded = await loadExport(store, modelId);
-  try {
-    return { weights: weightsOfLayersModel(loaded.model), metadata: loaded.metadata };
-  } finally {
-    loaded.dispose();
-  }
-}
 
 function weightsOfLayersModel(model: tf.LayersModel): WeightValues {
   const weights: WeightValues = new Map();

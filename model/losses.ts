@@ -1,39 +1,47 @@
 /**
- * The pix2pix objective: a conditional GAN loss (sigmoid cross-entropy on the discriminator's patch
- * logits) plus lambda * L1 between the generated and the real image.
+ * The pix2pix objective, written once over a few scalar-producing operations: a conditional GAN loss
+ * (sigmoid cross-entropy on the discriminator's patch logits) plus lambda * L1 between the generated
+ * and the real image. The eager step runs it on tfjs tensors (tfjs differentiates it); the graph step
+ * builds it into the graph, and the graph builder's reverse mode differentiates it.
  */
-import * as tf from '@tensorflow/tfjs';
+export interface LossOps<T> {
+  softplus(x: T): T;
+  neg(x: T): T;
+  abs(x: T): T;
+  sub(a: T, b: T): T;
+  /** Sum of two scalars. */
+  add(a: T, b: T): T;
+  /** x times a constant. */
+  scale(x: T, factor: number): T;
+  /** Mean over all elements: a scalar. */
+  mean(x: T): T;
+}
 
 /** Mean sigmoid cross-entropy of logits against an all-`label` target: softplus(-x) for 1, softplus(x) for 0. */
-export function ganLoss(logits: tf.Tensor, label: 0 | 1): tf.Scalar {
-  return tf.mean(tf.softplus(label === 1 ? tf.neg(logits) : logits));
+export function ganLoss<T>(ops: LossOps<T>, logits: T, label: 0 | 1): T {
+  return ops.mean(ops.softplus(label === 1 ? ops.neg(logits) : logits));
 }
 
-export function l1Loss(generated: tf.Tensor, target: tf.Tensor): tf.Scalar {
-  return tf.mean(tf.abs(tf.sub(generated, target)));
+export function l1Loss<T>(ops: LossOps<T>, generated: T, target: T): T {
+  return ops.mean(ops.abs(ops.sub(generated, target)));
 }
 
-export interface DiscriminatorLoss {
-  real: tf.Scalar;
-  fake: tf.Scalar;
+export interface Pix2PixLosses<T> {
+  /** D's loss on the real pair and on the generated pair. */
+  dReal: T;
+  dFake: T;
   /** Halved, as in the paper ("we divide the objective by 2 while optimizing D"). */
-  total: tf.Scalar;
+  d: T;
+  gGan: T;
+  gL1: T;
+  /** gGan + lambda * gL1. */
+  g: T;
 }
 
-export function discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor): DiscriminatorLoss {
-  const real = ganLoss(realLogits, 1);
-  const fake = ganLoss(fakeLogits, 0);
-  return { real, fake, total: tf.mul(tf.add(real, fake), 0.5) };
-}
-
-export interface GeneratorLoss {
-  gan: tf.Scalar;
-  l1: tf.Scalar;
-  total: tf.Scalar;
-}
-
-export function generatorLoss(fakeLogits: tf.Tensor, generated: tf.Tensor, target: tf.Tensor, lambdaL1: number): GeneratorLoss {
-  const gan = ganLoss(fakeLogits, 1);
-  const l1 = l1Loss(generated, target);
-  return { gan, l1, total: tf.add(gan, tf.mul(l1, lambdaL1)) };
+export function pix2pixLosses<T>(ops: LossOps<T>, logits: { real: T; fake: T }, generated: T, target: T, lambdaL1: number): Pix2PixLosses<T> {
+  const dReal = ganLoss(ops, logits.real, 1);
+  const dFake = ganLoss(ops, logits.fake, 0);
+  const gGan = ganLoss(ops, logits.fake, 1);
+  const gL1 = l1Loss(ops, generated, target);
+  return { dReal, dFake, d: ops.scale(ops.add(dReal, dFake), 0.5), gGan, gL1, g: ops.add(gGan, ops.scale(gL1, lambdaL1)) };
 }

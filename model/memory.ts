@@ -11,7 +11,9 @@
  * 256/64, batch 1, native backend); it errs on the high side.
  */
 import { totalmem } from 'node:os';
-import { discriminatorFilters, encoderFilters } from './networks';
+import { discriminatorLayers, discriminatorLayout, generatorLayers, generatorLayout, networkWeights, parameterCount } from './layout';
+import { discriminator, generator } from './networks';
+import { ShapeOps, type Shape } from './ops/shapes';
 import { PRESETS, type PresetName, type TrainOptions } from './options';
 import { ModelTooLargeError } from './errors';
 export { ModelTooLargeError };
@@ -37,46 +39,26 @@ const DECODER_COPIES = 6;
 const BACKWARD_FACTOR = 2;
 
 export function generatorParameterCount(imageSize: number, ngf: number): number {
-  const f = encoderFilters(imageSize, ngf);
-  let count = 0;
-  f.forEach((out, i) => {
-    count += 16 * (i === 0 ? 3 : f[i - 1]) * out + 2 * out;
-  });
-  const dec = f.slice(0, -1).reverse();
-  dec.forEach((out, j) => {
-    count += 16 * (j === 0 ? f[f.length - 1] : dec[j - 1] * 2) * out + 2 * out;
-  });
-  return count + 16 * f[0] * 2 * 3 + 3;
+  return parameterCount(networkWeights(generatorLayers(generatorLayout({ imageSize, ngf, ndf: ngf, dropout: 0 }))));
 }
 
 export function discriminatorParameterCount(ndf: number): number {
-  const f = discriminatorFilters(ndf);
-  let count = 0;
-  f.forEach((out, i) => {
-    count += 16 * (i === 0 ? 6 : f[i - 1]) * out + 2 * out;
-  });
-  return count + 16 * f[3] + 1;
+  return parameterCount(networkWeights(discriminatorLayers(discriminatorLayout({ ndf }))));
 }
 
-/** Floats the tape holds for one sample. */
+/** Floats the tape holds for one sample: every layer output, a few copies each (decoder layers more: concat, dropout). */
 function activationFloats(imageSize: number, ngf: number, ndf: number): number {
-  const f = encoderFilters(imageSize, ngf);
-  let g = 0;
-  f.forEach((out, i) => {
-    const side = imageSize / 2 ** (i + 1);
-    g += ENCODER_COPIES * side * side * out;
-  });
-  f.slice(0, -1).forEach((out, i) => {
-    const side = imageSize / 2 ** (i + 1);
-    g += DECODER_COPIES * side * side * out;
-  });
-  g += 3 * imageSize * imageSize * 3;
-  let d = 6 * imageSize * imageSize;
-  discriminatorFilters(ndf).forEach((out, i) => {
-    const side = imageSize / 2 ** Math.min(i + 1, 3);
-    d += ENCODER_COPIES * side * side * out;
-  });
-  return g + 2 * d;
+  const g = new ShapeOps();
+  const gLayout = generatorLayout({ imageSize, ngf, ndf, dropout: 0 });
+  generator(g, gLayout, [1, imageSize, imageSize, 3]);
+  let floats = 3 * imageSize * imageSize * 3;
+  for (const layer of generatorLayers(gLayout)) floats += (layer.transposed ? DECODER_COPIES : ENCODER_COPIES) * g.outputs.get(layer.name)!;
+  const d = new ShapeOps();
+  const image: Shape = [1, imageSize, imageSize, 3];
+  discriminator(d, discriminatorLayout({ ndf }), image, image);
+  let dFloats = 6 * imageSize * imageSize;
+  for (const elements of d.outputs.values()) dFloats += ENCODER_COPIES * elements;
+  return floats + 2 * dFloats;
 }
 
 export function estimateMemory(options: SizeOptions, dataBytes = 0): MemoryEstimate {

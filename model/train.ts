@@ -16,7 +16,8 @@ import { loadLatestCheckpoint, saveCheckpoint, type CheckpointRef, type LossReco
 import { PairDataset, type DataOrderState, type ImagePair } from './data';
 import { checkMemory, defaultMemoryBudget, type MemoryEstimate } from './memory';
 import { resolveTrainOptions, type Provenance, type TrainOptions, type TrainOptionsInput } from './options';
-import { Pix2Pix, writeWeights, type StepLosses, type WeightValues } from './pix2pix';
+import { activeBackend } from './backend';
+import { Pix2Pix, type EngineName, type StepLosses, type WeightValues } from './pix2pix';
 import { TrainingAbortedError, TrainingDivergedError, IncompatibleCheckpointError } from './errors';
 export { TrainingAbortedError, TrainingDivergedError, IncompatibleCheckpointError };
 
@@ -31,6 +32,8 @@ export interface TrainRequest {
   provenance?: Provenance;
   /** 'resume' (default): continue from the newest complete checkpoint, if any. 'fresh': ignore them. */
   start?: 'resume' | 'fresh';
+  /** The step engine; default: the one initBackend chose for this process. */
+  engine?: EngineName;
   /** Fine-tuning: generator weights to start from (see loadExportedGeneratorWeights); unused when resuming. */
   initialGenerator?: WeightValues;
   signal?: AbortSignal;
@@ -97,7 +100,7 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
   if (resumed) options = compatibleOptions(resumed.content.options, options);
 
   const dataset = await PairDataset.load(request.pairs, options.imageSize, options.jitter, options.seed);
-  const model = new Pix2Pix(options);
+  const model = new Pix2Pix(options, request.engine ?? activeBackend().engine);
   let cursor = 0;
   let trainingSeconds = 0;
   let lossHistory: LossRecord[] = [];
@@ -111,7 +114,7 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
         warn(`checkpoint was trained on ${resumed.content.data.pairCount} pairs, now ${dataset.size}: the data order differs from an uninterrupted run`);
       }
     } else if (request.initialGenerator) {
-      writeWeights(model.generator, request.initialGenerator);
+      model.setWeights('generator', request.initialGenerator);
     }
     const run = new Run(request, options, model, dataset, cursor, trainingSeconds, lossHistory, resumed?.ref);
     const outcome = await run.loop();
@@ -247,7 +250,8 @@ class Run {
     const { model, options, request } = this;
     this.flushHistory();
     const data: DataOrderState = { cursor: this.cursor, seed: options.seed, pairCount: this.dataset.size };
-    const layout = model.weightLayout();
+    const { generator, discriminator } = model.networks;
+    const shapes = (weights: typeof generator.weights) => new Map(weights.map((w) => [w.name, [...w.shape]]));
     const ref = await saveCheckpoint(
       request.store,
       request.modelId,
@@ -263,8 +267,8 @@ class Run {
       },
       {
         keep: options.keepCheckpoints,
-        shapes: { generator: layout.generator.shapes, discriminator: layout.discriminator.shapes },
-        trainable: { generator: layout.generator.trainable, discriminator: layout.discriminator.trainable },
+        shapes: { generator: shapes(generator.weights), discriminator: shapes(discriminator.weights) },
+        trainable: { generator: generator.trainable.map((w) => w.name), discriminator: discriminator.trainable.map((w) => w.name) },
       },
     );
     this.lastCheckpoint = ref;

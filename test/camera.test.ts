@@ -12,13 +12,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blurRgb as browserBlur } from '../camera/browser-blur';
 import { FpsMeter } from '../camera/fps';
-import { MetadataError, readCameraModel, SUPPORTED_FORMAT_VERSION } from '../camera/metadata';
+import { MetadataError, readCameraModel, SUPPORTED_FORMAT_VERSIONS } from '../camera/metadata';
 import { centreSquare } from '../camera/pixels';
 import { newestExport, startCameraServer, type CameraServer } from '../camera';
 import { conformRgb, partialInformation } from '../imaging';
 import { blurRgb } from '../imaging/blur';
-import { EXPORT_FORMAT_VERSION, exportGenerator } from '../model/export';
-import { createGenerator } from '../model/networks';
+import { EXPORT_FORMAT_VERSION } from '../model/export-metadata';
+import { exportUntrained } from './helpers/model';
 import type { Provenance } from '../model/options';
 import { FsStore, keys, putJson } from '../storage';
 
@@ -31,20 +31,9 @@ const SIZE = 64;
 const KMEANS: Provenance['partialInformation'] = { method: 'kmeans', params: { method: 'kmeans', k: 6 } };
 const EDGES: Provenance['partialInformation'] = { method: 'edges', params: { method: 'edges' } };
 
-/**
- * A real export of a 64x64 generator (ngf 4) with seeded random weights. The kernels are rescaled
- * from N(0, 0.02) to variance 1/fan-in: at 0.02 the signal fades through the U-Net and the untrained
- * output is a flat grey; rescaled, the output visibly follows the input (telling screenshot).
- */
+/** A real export of a 64x64 generator (ngf 4) with seeded weights rescaled so the output follows the input. */
 async function writeExport(store: FsStore, modelId: string, partial: Provenance['partialInformation']): Promise<void> {
-  const g = createGenerator({ imageSize: SIZE, ngf: 4, ndf: 4, dropout: 0.5, batchNormMomentum: 0.99, batchNormEpsilon: 1e-5 }, 11, 'variable');
-  for (const p of g.weights.filter((w) => w.name.endsWith('/kernel'))) {
-    // conv kernels are [k, k, in, out]; a stride-2 transposed conv [k, k, out, in] sums k*k/4 taps per input channel.
-    const fanIn = p.name.includes('convT') ? 4 * p.shape[3]! : 16 * p.shape[2]!;
-    tf.tidy(() => p.assign(p.read().mul(Math.sqrt(1 / fanIn) / 0.02)));
-  }
-  await exportGenerator(store, modelId, g, { steps: 0, provenance: { datasetId: 'camera-test', partialInformation: partial } });
-  for (const p of g.weights) p.dispose();
+  await exportUntrained(store, modelId, { imageSize: SIZE, ngf: 4, seed: 11, partialInformation: partial, rescaleKernels: true });
 }
 
 async function copyObject(store: FsStore, from: string, to: string): Promise<void> {
@@ -83,7 +72,7 @@ afterAll(async () => {
 
 describe('camera page helpers', () => {
   it('reads the format version the exporter writes', async () => {
-    expect(SUPPORTED_FORMAT_VERSION).toBe(EXPORT_FORMAT_VERSION);
+    expect(SUPPORTED_FORMAT_VERSIONS).toContain(EXPORT_FORMAT_VERSION);
     const metadata = JSON.parse((await store.get(`${keys.exportDir('flowers-kmeans')}/metadata.json`)).toString('utf8'));
     const model = readCameraModel(metadata);
     expect(model).toMatchObject({ imageSize: SIZE, paramsAssumed: false, steps: 0 });
@@ -92,7 +81,7 @@ describe('camera page helpers', () => {
   });
 
   it('refuses other format versions and documents that are not exports', () => {
-    expect(() => readCameraModel({ formatVersion: 2, kind: 'bloomsight-pix2pix-generator', imageSize: 64 })).toThrow(/incompatible export: formatVersion 2/);
+    expect(() => readCameraModel({ formatVersion: 3, kind: 'bloomsight-pix2pix-generator', imageSize: 64 })).toThrow(/incompatible export: formatVersion 3/);
     expect(() => readCameraModel(null)).toThrow(MetadataError);
     expect(() => readCameraModel({ formatVersion: 1, kind: 'something-else', imageSize: 64 })).toThrow(/not a bloomsight export/);
     expect(() => readCameraModel({ formatVersion: 1, kind: 'bloomsight-pix2pix-generator', imageSize: 64, partialInformation: { method: 'kmeans', params: { k: 99 } } })).toThrow(

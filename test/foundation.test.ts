@@ -102,6 +102,19 @@ describe('a worker process refuses to start on bad configuration', () => {
     expect(output).toContain('@tensorflow/tfjs-node-gpu');
   });
 
+  it("exits 3 at start when the gpu worker requires ONNX Runtime's CUDA provider and it does not load", async () => {
+    const { temporal } = testServices();
+    const { code, output } = await runWorkerToExit('gpu', {
+      BLOOMSIGHT_TEMPORAL__ADDRESS: temporal.address,
+      BLOOMSIGHT_STORE__ROOT: '/tmp/bloomsight-gpu-inference-test',
+      BLOOMSIGHT_WORKERS__GPU__INFERENCE: 'cuda',
+    });
+    expect(code).toBe(3);
+    expect(output).toContain("ONNX Runtime's CUDA execution provider did not load");
+    expect(output).toMatch(/libonnxruntime_providers|Failed to load shared library/);
+    expect(output).toContain('workers.gpu.inference=cpu');
+  });
+
   it('exits 3 naming the address when Temporal is unreachable', async () => {
     const { code, output } = await runWorkerToExit('io', { BLOOMSIGHT_TEMPORAL__ADDRESS: '127.0.0.1:9', BLOOMSIGHT_STORE__ROOT: '/tmp/bloomsight-unreachable-test' });
     expect(code).toBe(3);

@@ -1,11 +1,12 @@
 /**
- * The graph engine (model/graph/): the whole training step as one libtensorflow graph must compute
- * what the eager tfjs step computes, keep its state straight when the networks are read or written
- * between steps, and the inference graph must equal the op-by-op folded generator.
+ * The graph engine (model/engines/graph.ts): the whole training step as one libtensorflow graph must
+ * compute what the eager tfjs step computes, keep its state straight when the networks are read or
+ * written between steps, and the folded inference graph must equal the eager eval forward.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultStepEngine, imageToTensor, Pix2Pix, readWeights, resolveTrainOptions, writeWeights, type Batch, type ImagePair, type ModelSnapshot, type StepLosses, type TrainOptions } from '../model';
+import { activeBackend, imageToTensor, Pix2Pix, resolveTrainOptions, type Batch, type ImagePair, type ModelSnapshot, type StepLosses, type TrainOptions } from '../model';
+import { GraphGenerator } from '../model/graph/inference-graph';
 import { GraphSession } from '../model/graph/session';
 import { fixturePairs, modelTestBackend } from './helpers/model';
 
@@ -50,24 +51,10 @@ describe.skipIf(skipReason !== undefined)('graph training step and inference', (
     for (const b of batches ?? []) tf.dispose([b.input, b.target]);
   });
 
-  it('is the default engine on the native backend; BLOOMSIGHT_GRAPH=0 selects the eager step and op-by-op inference', () => {
-    const saved = process.env.BLOOMSIGHT_GRAPH;
-    try {
-      expect(defaultStepEngine()).toBe('graph');
-      process.env.BLOOMSIGHT_GRAPH = '0';
-      expect(defaultStepEngine()).toBe('eager');
-      const model = new Pix2Pix(options);
-      expect(model.engine).toBe('eager');
-      model.dispose();
-    } finally {
-      if (saved === undefined) delete process.env.BLOOMSIGHT_GRAPH;
-      else process.env.BLOOMSIGHT_GRAPH = saved;
-    }
-  });
-
-  it('names the way out when libtensorflow cannot load a graph', () => {
+  it('is the engine initBackend chose on the native backend, and names the way out when libtensorflow cannot load a graph', () => {
+    expect(activeBackend().engine).toBe('graph');
     const nodes = [{ name: 'x', op: 'NoSuchOp', inputs: [], attrs: {} }];
-    expect(() => new GraphSession(nodes)).toThrow(/libtensorflow could not load a graph \(.*NoSuchOp.*\); BLOOMSIGHT_GRAPH=0 runs the same maths op by op/);
+    expect(() => new GraphSession(nodes)).toThrow(/libtensorflow could not load a graph \(.*NoSuchOp.*\); the eager engine .* runs the same maths op by op/);
   });
 
   it.each([
@@ -75,9 +62,9 @@ describe.skipIf(skipReason !== undefined)('graph training step and inference', (
     { name: 'batch 3 without dropout', batchSize: 3, dropout: 0 },
   ])('computes the losses, weights and Adam moments of the eager step ($name)', ({ batchSize, dropout }) => {
     const stepOptions = resolveTrainOptions({ imageSize: SIZE, ngf: 8, ndf: 8, seed: 5, batchSize, dropout });
-    const eager = new Pix2Pix(stepOptions, undefined, 'eager');
-    const graph = new Pix2Pix(stepOptions, undefined, 'graph');
-    expect(graph.engine).toBe('graph');
+    const eager = new Pix2Pix(stepOptions, 'eager');
+    const graph = new Pix2Pix(stepOptions, 'graph');
+    expect(graph.engine.name).toBe('graph');
     const all = batchSize === 1 ? batches : [{ input: imageToTensor(pairs.map((p) => p.input)), target: imageToTensor(pairs.map((p) => p.target)) }];
     try {
       for (let step = 0; step < 3; step++) {
@@ -107,9 +94,9 @@ describe.skipIf(skipReason !== undefined)('graph training step and inference', (
   });
 
   it('keeps training exact across reads, writes and restores of the networks between steps', () => {
-    const straight = new Pix2Pix(options, undefined, 'graph');
-    const interrupted = new Pix2Pix(options, undefined, 'graph');
-    const restored = new Pix2Pix(options, undefined, 'graph');
+    const straight = new Pix2Pix(options, 'graph');
+    const interrupted = new Pix2Pix(options, 'graph');
+    const restored = new Pix2Pix(options, 'graph');
     try {
       const losses: number[][] = [];
       for (let step = 0; step < 4; step++) losses.push(lossList(straight.readLosses(straight.trainStep(batches[step % 3]))));
@@ -118,8 +105,8 @@ describe.skipIf(skipReason !== undefined)('graph training step and inference', (
       // this), then two more: bit for bit the same run.
       for (let step = 0; step < 2; step++) expect(lossList(interrupted.readLosses(interrupted.trainStep(batches[step])))).toEqual(losses[step]);
       const halfway = interrupted.snapshot();
-      expectSameSnapshot({ ...halfway, generator: readWeights(interrupted.generator) }, halfway);
-      writeWeights(interrupted.generator, halfway.generator);
+      expectSameSnapshot({ ...halfway, generator: interrupted.weights('generator') }, halfway);
+      interrupted.setWeights('generator', halfway.generator);
       for (let step = 2; step < 4; step++) expect(lossList(interrupted.readLosses(interrupted.trainStep(batches[step % 3])))).toEqual(losses[step]);
 
       // A fresh model restored from the step-2 snapshot continues identically too.
@@ -134,15 +121,16 @@ describe.skipIf(skipReason !== undefined)('graph training step and inference', (
     }
   });
 
-  it('leaks no tensors across steps, snapshots and generator reads', () => {
-    const model = new Pix2Pix(options, undefined, 'graph');
+  it('leaks no tensors across steps, snapshots, weight reads and translations', () => {
+    const model = new Pix2Pix(options, 'graph');
     try {
       model.readLosses(model.trainStep(batches[0]));
       const before = tf.memory().numTensors;
       for (let step = 0; step < 5; step++) {
         model.readLosses(model.trainStep(batches[step % 3]));
         model.snapshot();
-        readWeights(model.generator);
+        model.weights('generator');
+        tf.dispose(model.translate(batches[0].input));
       }
       expect(tf.memory().numTensors).toBe(before);
     } finally {
@@ -150,28 +138,19 @@ describe.skipIf(skipReason !== undefined)('graph training step and inference', (
     }
   });
 
-  it('runs the folded generator as one graph with the op-by-op outputs, for any batch size', () => {
-    const model = new Pix2Pix(options, undefined, 'graph');
+  it('runs the folded generator as one graph equal to the eval forward, for any batch size', () => {
+    const model = new Pix2Pix(options, 'graph');
     for (let step = 0; step < 3; step++) model.readLosses(model.trainStep(batches[step]));
-    const saved = process.env.BLOOMSIGHT_GRAPH;
-    process.env.BLOOMSIGHT_GRAPH = '0';
-    const opByOp = model.compileInference();
-    if (saved === undefined) delete process.env.BLOOMSIGHT_GRAPH;
-    else process.env.BLOOMSIGHT_GRAPH = saved;
-    const graph = model.compileInference();
+    const graph = new GraphGenerator(model.networks.generator.layout, model.weights('generator'), options.batchNormEpsilon);
     try {
       for (const size of [1, 3]) {
         const input = imageToTensor(pairs.slice(0, size).map((p) => p.input));
-        const [expected, actual] = [opByOp.run(input), graph.run(input)];
+        const [expected, actual] = [model.translate(input), graph.run(input)];
         expect(actual.shape).toEqual([size, SIZE, SIZE, 3]);
-        expect(maxAbsDifference(actual.dataSync() as Float32Array, expected.dataSync() as Float32Array)).toBeLessThan(1e-5);
-        // And equal to the unfolded generator in eval mode (batch norm with moving statistics).
-        const reference = model.translate(input);
-        expect(maxAbsDifference(actual.dataSync() as Float32Array, reference.dataSync() as Float32Array)).toBeLessThan(1e-4);
-        tf.dispose([input, expected, actual, reference]);
+        expect(maxAbsDifference(actual.dataSync() as Float32Array, expected.dataSync() as Float32Array)).toBeLessThan(1e-4);
+        tf.dispose([input, expected, actual]);
       }
     } finally {
-      opByOp.dispose();
       graph.dispose();
       model.dispose();
     }

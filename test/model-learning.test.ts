@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageToTensor, Pix2Pix, resolveTrainOptions, train, type ImagePair, type TrainResult } from '../model';
 import { l1Loss } from '../model/losses';
+import { tfjsLossOps } from '../model/ops/tfjs';
 import { fixturePairs, modelTestBackend, tempStore } from './helpers/model';
 
 const { skipReason } = await modelTestBackend();
@@ -21,7 +22,7 @@ function heldOutL1(translate: (x: tf.Tensor4D) => tf.Tensor4D, pairs: ImagePair[
   return tf.tidy(() => {
     const input = imageToTensor(pairs.map((p) => p.input));
     const target = imageToTensor(pairs.map((p) => p.target));
-    return l1Loss(translate(input), target).dataSync()[0];
+    return l1Loss(tfjsLossOps, translate(input), target).dataSync()[0];
   });
 }
 
@@ -55,7 +56,7 @@ describe.skipIf(skipReason !== undefined)('pix2pix training on fixture photos', 
   it('ends with held-out L1 clearly below the untrained network and below the identity', () => {
     const heldOut = pairs.slice(6);
     const identity = heldOutL1((x) => x, heldOut);
-    const untrainedModel = new Pix2Pix(resolveTrainOptions(OPTIONS));
+    const untrainedModel = new Pix2Pix(resolveTrainOptions(OPTIONS), 'graph');
     const untrained = heldOutL1((x) => untrainedModel.translate(x), heldOut);
     untrainedModel.dispose();
     const trained = heldOutL1((x) => result.model.translate(x), heldOut);

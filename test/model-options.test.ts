@@ -3,24 +3,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import {
-  checkMemory,
-  createDiscriminator,
-  createGenerator,
-  discriminate,
-  estimateMemory,
-  generate,
-  ModelTooLargeError,
-  networkOptions,
-  parameterCount,
-  PRESETS,
-  resolveTrainOptions,
-  train,
-  TrainOptionsSchema,
-} from '../model';
+import { checkMemory, discriminator, estimateMemory, generator, ModelTooLargeError, networkOptions, PRESETS, resolveTrainOptions, train, TrainOptionsSchema } from '../model';
+import { initialWeights, NETWORK_SEEDS } from '../model/init';
+import { discriminatorLayers, discriminatorLayout, encoderFilters, generatorLayers, generatorLayout, networkWeights, parameterCount } from '../model/layout';
 import { discriminatorParameterCount, generatorParameterCount } from '../model/memory';
-import { encoderFilters } from '../model/networks';
-import { ParameterReader } from '../model/params';
+import { generatorToLayersModel } from '../model/ops/layers';
+import { TfjsOps } from '../model/ops/tfjs';
 import { modelTestBackend, tempStore } from './helpers/model';
 
 await modelTestBackend();
@@ -54,34 +42,48 @@ describe('networks', () => {
 
   it('map images to images and pairs to 70x70-patch logits (30x30 at 256)', () => {
     const options = networkOptions(resolveTrainOptions({ imageSize: 256, ngf: 2, ndf: 2 }));
-    const g = createGenerator(options, 1);
-    const d = createDiscriminator(options, 1);
-    const reader = new ParameterReader();
+    const [gLayout, dLayout] = [generatorLayout(options), discriminatorLayout(options)];
+    const weights = new Map([
+      ...initialWeights(networkWeights(generatorLayers(gLayout)), 1),
+      ...[...initialWeights(networkWeights(discriminatorLayers(dLayout)), 2)],
+    ]);
     const [image, logits] = tf.tidy(() => {
+      const tensors = new Map([...weights].map(([name, v]) => [name, tf.tensor(v)]));
+      const read = (name: string) => tensors.get(name)!.reshape(networkWeights([...generatorLayers(gLayout), ...discriminatorLayers(dLayout)]).find((w) => w.name === name)!.shape as number[]);
+      const ops = new TfjsOps({ read, assign: () => {} }, { training: false }, { epsilon: 1e-5, momentum: 0.9 });
       const x = tf.zeros([1, 256, 256, 3]) as tf.Tensor4D;
-      const y = generate(g, x, { training: false }, reader);
-      return [y, discriminate(d, x, y, { training: false }, reader)];
+      const y = generator(ops, gLayout, x);
+      return [y, discriminator(ops, dLayout, x, y)];
     });
     expect(image.shape).toEqual([1, 256, 256, 3]);
     expect(logits.shape).toEqual([1, 30, 30, 1]);
-    // The memory estimate counts the same parameters the networks have.
-    const g64 = createGenerator(networkOptions(resolveTrainOptions({ imageSize: 256, ngf: 64, ndf: 64 })), 1);
-    expect(parameterCount(g64)).toBeLessThanOrEqual(generatorParameterCount(256, 64));
-    expect(parameterCount(g64)).toBeGreaterThan(0.999 * generatorParameterCount(256, 64));
-    for (const w of g64.weights) w.dispose();
-    expect(parameterCount(d)).toBeLessThanOrEqual(discriminatorParameterCount(2));
     tf.dispose([image, logits]);
-    for (const w of [...g.weights, ...d.weights]) w.dispose();
+  });
+
+  it("have the reference parameter counts: upstream's unet_256 (54,413,955; its log prints 54.414 M) plus the biases of our two encoder layers without batch norm, and its PatchGAN (2,768,705)", () => {
+    const layout = generatorLayout(networkOptions(resolveTrainOptions({ imageSize: 256, ngf: 64, ndf: 64 })));
+    expect(generatorParameterCount(256, 64)).toBe(54_413_955 + 64 + 512);
+    // The TF.js layers export, built through its own ops from the one definition, agrees (moving statistics included).
+    const small = generatorLayout(networkOptions(resolveTrainOptions({ imageSize: 64, ngf: 4, ndf: 4 })));
+    const specs = networkWeights(generatorLayers(small));
+    const model = generatorToLayersModel(small, initialWeights(specs, 3), { epsilon: 1e-5, momentum: 0.9 }, 0.5);
+    expect(model.countParams()).toBe(parameterCount(specs, 'all'));
+    model.dispose();
+    expect(discriminatorParameterCount(64)).toBe(2_768_705);
+    expect(layout.encoder).toHaveLength(8);
   });
 
   it('initialise weights from the seed alone', () => {
-    const options = networkOptions(resolveTrainOptions({ imageSize: 64, ngf: 2, ndf: 2 }));
-    const [a, b] = [createGenerator(options, 9), createGenerator(options, 9)];
-    expect(Array.from(a.weights[0].values())).toEqual(Array.from(b.weights[0].values()));
-    const std = tf.tidy(() => tf.moments(a.weights[0].read()).variance.sqrt().dataSync()[0]);
+    const specs = networkWeights(generatorLayers(generatorLayout(networkOptions(resolveTrainOptions({ imageSize: 64, ngf: 2, ndf: 2 })))));
+    const [a, b, c] = [initialWeights(specs, NETWORK_SEEDS.generator(9)), initialWeights(specs, NETWORK_SEEDS.generator(9)), initialWeights(specs, NETWORK_SEEDS.generator(10))];
+    const kernel = specs[0].name;
+    expect(Array.from(a.get(kernel)!)).toEqual(Array.from(b.get(kernel)!));
+    expect(Array.from(a.get(kernel)!)).not.toEqual(Array.from(c.get(kernel)!));
+    const values = a.get(kernel)!;
+    const mean = values.reduce((x, y) => x + y, 0) / values.length;
+    const std = Math.sqrt(values.reduce((x, y) => x + (y - mean) ** 2, 0) / values.length);
     expect(std).toBeGreaterThan(0.01);
     expect(std).toBeLessThan(0.03);
-    for (const w of [...a.weights, ...b.weights]) w.dispose();
   });
 });
 

@@ -2,8 +2,8 @@
  * Training survives kills: abort mid-run, resume from the last checkpoint with the same step,
  * weights and optimiser moments (bit for bit: the same as an uninterrupted run reaching that step),
  * and the next step's losses equal an uninterrupted run's. A corrupted or unfinished newest
- * checkpoint is skipped for the previous complete one. Export -> load (stock tf.loadLayersModel)
- * -> inference gives the in-memory generator's outputs; fine-tuning starts from an export.
+ * checkpoint is skipped for the previous complete one. Export -> ONNX Runtime inference gives the
+ * in-memory generator's outputs; fine-tuning starts from an export.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,13 +17,11 @@ import {
   loadExport,
   loadExportedGeneratorWeights,
   loadLatestCheckpoint,
+  networkOptions,
   Pix2Pix,
-  readWeights,
   train,
   TrainingAbortedError,
   translateImages,
-  translateTensor,
-  writeWeights,
   type ImagePair,
   type ModelSnapshot,
   type StepLosses,
@@ -138,7 +136,7 @@ describe.skipIf(skipReason !== undefined)('checkpoints, resume and export', () =
 
   it('restores step, weights and both optimisers bit for bit', async () => {
     const loaded = (await loadLatestCheckpoint(store, 'killed'))!;
-    const model = new Pix2Pix(loaded.content.options);
+    const model = new Pix2Pix(loaded.content.options, 'graph');
     try {
       model.restore(loaded.content.snapshot);
       expectSameSnapshot(model.snapshot(), loaded.content.snapshot);
@@ -211,12 +209,12 @@ describe.skipIf(skipReason !== undefined)('checkpoints, resume and export', () =
     expect(second.stoppedBy).toBe('time-goal');
   });
 
-  it('exports a layers model whose inference equals the in-memory generator', async () => {
+  it('exports the generator (ONNX and TF.js) with inference equal to the in-memory generator, and fine-tunes from the export', async () => {
     const loaded = (await loadLatestCheckpoint(store, 'killed'))!;
-    const model = new Pix2Pix(loaded.content.options);
+    const model = new Pix2Pix(loaded.content.options, 'graph');
     model.restore(loaded.content.snapshot);
     try {
-      const exported = await exportGenerator(store, 'killed', model.generator, {
+      const exported = await exportGenerator(store, 'killed', model.weights('generator'), networkOptions(loaded.content.options), {
         steps: model.step,
         provenance: { datasetId: 'fixtures', partialInformation: { method: 'kmeans', params: { k: 8, paint: 'palette' } } },
         lossHistory: loaded.content.lossHistory,
@@ -226,36 +224,28 @@ describe.skipIf(skipReason !== undefined)('checkpoints, resume and export', () =
       expect(exported.metadata.partialInformation?.method).toBe('kmeans');
       expect(exported.metadata.steps).toBe(21);
       expect((await store.list(`${keys.exportDir('killed')}/`)).map((o) => o.key.split('/').pop())).toEqual(
-        expect.arrayContaining(['model.json', 'metadata.json', 'group1-shard1of1.bin']),
+        expect.arrayContaining(['generator.onnx', 'model.json', 'metadata.json', 'group1-shard1of1.bin']),
       );
 
+      // ONNX Runtime on the export gives the in-memory generator's eval forward (test/model-onnx.test.ts goes further).
       const inference = await loadExport(store, 'killed');
-      const input = imageToTensor(pairs.map((p) => p.input));
-      const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
-      // The stock tfjs loader computes exactly what the in-memory generator computes in eval mode...
-      const expected = model.translate(input);
-      const stock = inference.model.predict(input) as tf.Tensor4D;
-      expect(maxDiff(stock, expected)).toBe(0);
-      // ...and the compiled plan the render path runs gives the same for the export as for the
-      // in-memory generator, within float rounding of the unfolded forward.
-      const memoryPlan = model.compileInference();
-      const fromMemory = memoryPlan.run(input);
-      const actual = translateTensor(inference, input);
-      expect(maxDiff(actual, fromMemory)).toBe(0);
-      expect(maxDiff(actual, expected)).toBeLessThan(1e-5);
-      memoryPlan.dispose();
-      tf.dispose([expected, stock, fromMemory, actual]);
       const images = await translateImages(inference, pairs.map((p) => p.input), 3);
+      const expected = tf.tidy(() => {
+        const out = model.translate(imageToTensor(pairs.map((p) => p.input)));
+        return tf.clipByValue(tf.round(tf.mul(tf.add(out, 1), 127.5)), 0, 255).dataSync();
+      });
       expect(images).toHaveLength(pairs.length);
-      expect(images[0].width).toBe(SIZE);
-      input.dispose();
-      inference.dispose();
+      const bytes = Uint8Array.from(images.flatMap((image) => [...image.data]));
+      let worst = 0;
+      for (let i = 0; i < bytes.length; i++) worst = Math.max(worst, Math.abs(bytes[i] - expected[i]));
+      expect(worst).toBeLessThanOrEqual(1); // a value within 1e-4 of a rounding boundary may round the other way
+      await inference.dispose();
 
       // Fine-tuning starts from exactly the exported generator.
       const { weights } = await loadExportedGeneratorWeights(store, 'killed');
-      const fresh = new Pix2Pix(loaded.content.options);
-      writeWeights(fresh.generator, weights);
-      expectSameFloats(readWeights(fresh.generator), readWeights(model.generator), 'fine-tuning start');
+      const fresh = new Pix2Pix(loaded.content.options, 'graph');
+      fresh.setWeights('generator', weights);
+      expectSameFloats(fresh.weights('generator'), model.weights('generator'), 'fine-tuning start');
       fresh.dispose();
       const tuned = await train({ options: { ...OPTIONS, maxSteps: 1 }, pairs, store, modelId: 'tuned', attempt: 'a', initialGenerator: weights, start: 'fresh' });
       const tunedStart = await loadLatestCheckpoint(store, 'tuned');

@@ -7,9 +7,7 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../model/backend';
-import { exportGenerator } from '../model/export';
-import { createGenerator, disposeNetwork } from '../model/networks';
-import { networkOptions, resolveTrainOptions } from '../model/options';
+import { exportUntrained } from './helpers/model';
 import { ffmpegBinaries } from '../services/binaries';
 import { keys, type Store } from '../storage';
 import { makePanClip, probeVideo } from '../video';
@@ -23,13 +21,7 @@ const run = promisify(execFile);
 /** A real (randomly initialised, deterministic) 64x64 generator export: rendering does not need a good model. */
 async function tinyExport(store: Store, modelId: string): Promise<void> {
   await initBackend({ prefer: 'auto', log: () => {} });
-  const options = resolveTrainOptions({ imageSize: 64, ngf: 8, ndf: 8 });
-  const generator = createGenerator(networkOptions(options), 7);
-  try {
-    await exportGenerator(store, modelId, generator, { steps: 0, provenance: { datasetId: 'none', partialInformation: { method: 'kmeans', params: { method: 'kmeans', k: 7 } } } });
-  } finally {
-    disposeNetwork(generator);
-  }
+  await exportUntrained(store, modelId, { imageSize: 64, ngf: 8, seed: 7, partialInformation: { method: 'kmeans', params: { method: 'kmeans', k: 7 } } });
 }
 
 /** Per-frame MD5s of a video's decoded frames: equal lists mean identical pictures. */

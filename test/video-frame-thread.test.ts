@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatHorizontal, type RgbImage } from '../imaging';
 import { initBackend } from '../model/backend';
-import { exportGenerator } from '../model/export';
 import { loadExport, translateImages, type LoadedGenerator } from '../model/infer';
-import { createGenerator } from '../model/networks';
+import { exportUntrained } from './helpers/model';
 import { FsStore } from '../storage';
 import { ChunkRangeError, conformFrame, coverSize, createEncoder, decodeFrames, FfmpegError, makePanClip, probeVideo, renderChunk, StablePartial, type VideoInfo } from '../video';
 import { deserialiseError, serialiseError } from '../video/frame-protocol';
@@ -32,13 +31,12 @@ beforeAll(async () => {
   video = await probeVideo(clip);
   await initBackend({ prefer: 'auto', log: () => {} });
   const store = new FsStore(join(dir, 'store'));
-  const g = createGenerator({ imageSize: SIZE, ngf: 4, ndf: 4, dropout: 0.5, batchNormMomentum: 0.99, batchNormEpsilon: 1e-5 }, 3);
-  await exportGenerator(store, 'tiny', g, { steps: 0, provenance: { datasetId: 'test', partialInformation: { method: 'kmeans', params: { k: 7 } } } });
+  await exportUntrained(store, 'tiny', { imageSize: SIZE, ngf: 4, seed: 3, partialInformation: { method: 'kmeans', params: { k: 7 } } });
   generator = await loadExport(store, 'tiny');
 });
 
 afterAll(async () => {
-  generator?.dispose();
+  await generator?.dispose();
   await rm(dir, { recursive: true, force: true });
 });
 

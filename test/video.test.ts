@@ -9,9 +9,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partialInformation, type RgbImage } from '../imaging';
 import { initBackend } from '../model/backend';
-import { exportGenerator } from '../model/export';
 import { loadExport, translateImages, type LoadedGenerator } from '../model/infer';
-import { createGenerator } from '../model/networks';
+import { exportUntrained } from './helpers/model';
 import { FsStore } from '../storage';
 import {
   ChunkRangeError,
@@ -212,12 +211,11 @@ describe('renderChunk, joinChunks, makeGif', () => {
     await initBackend({ prefer: 'auto', log: () => {} });
     // A real generator through the real export/load path: untrained, tiny, deterministic.
     const store = new FsStore(join(dir, 'store'));
-    const g = createGenerator({ imageSize: SIZE, ngf: 4, ndf: 4, dropout: 0.5, batchNormMomentum: 0.99, batchNormEpsilon: 1e-5 }, 7);
-    await exportGenerator(store, 'tiny', g, { steps: 0, provenance: { datasetId: 'test', partialInformation: { method: 'kmeans', params: { k: 7 } } } });
+    await exportUntrained(store, 'tiny', { imageSize: SIZE, ngf: 4, seed: 7, partialInformation: { method: 'kmeans', params: { k: 7 } } });
     generator = await loadExport(store, 'tiny');
   });
 
-  afterAll(() => generator?.dispose());
+  afterAll(async () => generator?.dispose());
 
   it('renders the clip in 3 chunks, joins them with the original audio and makes a GIF, all checked with ffprobe', async () => {
     const chunks = planChunks(video.frameCount, 10);

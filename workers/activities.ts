@@ -24,9 +24,11 @@ export async function activitiesFor(queue: ActivityQueue, deps: ActivityDeps): P
     }
     case 'gpu': {
       // Loaded only here: the gpu worker is the one process that needs TensorFlow.
-      const { createGpuActivities, workerBackend } = await import('../activities/gpu');
+      const { createGpuActivities } = await import('../activities/gpu');
+      const { workerBackend, workerInferenceProvider } = await import('../activities/model-runtime');
       // Chosen (and logged) at start, so a worker that requires a backend it cannot load fails now, not on its first task.
       await workerBackend(deps.config);
+      await workerInferenceProvider(deps.config);
       const { createRenderGpuActivities } = await import('../activities/render');
       const { createReportActivities } = await import('../activities/report');
       return {

@@ -43,11 +43,14 @@ export async function runWorkerProcess(roles: readonly WorkerRole[], env: NodeJS
     await Promise.all(workers.map((w) => w.run()));
     return EXIT.ok;
   } catch (error) {
-    return fail(error, (error as Error).name === 'BackendUnavailableError' ? EXIT.unavailable : EXIT.failed);
+    return fail(error, UNAVAILABLE_AT_START.has((error as Error).name) ? EXIT.unavailable : EXIT.failed);
   } finally {
     await connection.close();
   }
 }
+
+/** Start-up failures that mean "this machine lacks something" (exit 3), not a bug. */
+const UNAVAILABLE_AT_START = new Set(['BackendUnavailableError', 'InferenceProviderUnavailableError', 'TfjsInternalsError']);
 
 export function parseRoles(args: readonly string[]): WorkerRole[] {
   const roles = args.flatMap((a) => a.split(',')).filter(Boolean);

@@ -92,7 +92,20 @@ def main():
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=20.0, help="time budget per measurement (train, infer)")
     parser.add_argument("--lambda-l1", type=float, default=100.0)
+    parser.add_argument("--infer-only", action="store_true", help="measure inference only (bench/infer.ts)")
+    parser.add_argument("--matmul", type=int, default=0, help="measure a float32 NxN matmul's GFLOP/s instead (the machine's peak)")
     args = parser.parse_args()
+    if args.matmul:
+        n = args.matmul
+        a, b = tf.random.uniform([n, n]), tf.random.uniform([n, n])
+        mm = tf.function(lambda: tf.linalg.matmul(a, b))
+        mm().numpy()
+        runs, start = 0, time.perf_counter()
+        while time.perf_counter() - start < args.seconds or runs < 3:
+            mm().numpy()
+            runs += 1
+        print(json.dumps({"matmul": n, "gflops": 2 * n ** 3 * runs / (time.perf_counter() - start) / 1e9, "tensorflow": tf.__version__}))
+        return
 
     G = generator(args.size, args.ngf)
     D = discriminator(args.size, args.ndf)
@@ -123,9 +136,10 @@ def main():
     tar = tf.random.uniform(shape, -1, 1)
 
     t0 = time.perf_counter()
-    for _ in range(2):  # trace + warm-up
-        g_loss, _ = train_step(inp, tar)
-    float(g_loss)
+    if not args.infer_only:
+        for _ in range(2):  # trace + warm-up
+            g_loss, _ = train_step(inp, tar)
+        float(g_loss)
     trace_s = time.perf_counter() - t0
 
     def measure(fn, budget):
@@ -138,10 +152,10 @@ def main():
         _ = [float(tf.reduce_sum(t)) for t in (result if isinstance(result, tuple) else (result,))]
         return steps, time.perf_counter() - start
 
-    train_steps, train_s = measure(lambda: train_step(inp, tar), args.seconds)
+    train_steps, train_s = measure(lambda: train_step(inp, tar), args.seconds) if not args.infer_only else (0, 1.0)
     infer(inp).numpy()
     infer(inp).numpy()
-    infer_steps, infer_s = measure(lambda: infer(inp), args.seconds / 2)
+    infer_steps, infer_s = measure(lambda: infer(inp), args.seconds if args.infer_only else args.seconds / 2)
 
     print(json.dumps({
         "size": args.size, "ngf": args.ngf, "ndf": args.ndf, "batch": args.batch,

@@ -3,8 +3,8 @@ import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyToImages, readImageSources } from '../../apply/apply-images';
 import { loadConfig } from '../../config/load';
-import { initBackend } from '../../model/backend';
 import { loadExport } from '../../model/infer';
+import { resolveInferenceProvider, type ExecutionProvider } from '../../model/onnx-runtime';
 import { openStore } from '../../storage';
 import { CliError } from '../context';
 
@@ -19,19 +19,26 @@ export async function applyCommand(args: string[]): Promise<number> {
   if (!values.model) throw new CliError('apply needs --model MODEL_ID', 2);
   if (positionals.length === 0) throw new CliError('apply needs at least one image or folder', 2);
   const config = loadConfig();
-  await initBackend({ prefer: config.workers.gpu.backend, required: config.workers.gpu.requireBackend });
+  const { provider } = await resolveInferenceProvider(config.workers.gpu.inference);
   const store = await openStore(config.store);
   const sources = await readImageSources(positionals).catch((error: Error) => {
     throw new CliError(error.message, 2);
   });
-  const written = await applyModel(store, values.model, sources, resolve(values.out ?? 'bloomsight-applied'), values.three ?? false);
+  const written = await applyModel(store, values.model, sources, resolve(values.out ?? 'bloomsight-applied'), values.three ?? false, provider);
   for (const path of written) console.log(path);
   return 0;
 }
 
 /** Applies an export to images and writes the composites; returns the files written. */
-export async function applyModel(store: Awaited<ReturnType<typeof openStore>>, modelId: string, sources: Array<{ name: string; bytes: Buffer }>, outDir: string, threePanels = false): Promise<string[]> {
-  const loaded = await loadExport(store, modelId);
+export async function applyModel(
+  store: Awaited<ReturnType<typeof openStore>>,
+  modelId: string,
+  sources: Array<{ name: string; bytes: Buffer }>,
+  outDir: string,
+  threePanels = false,
+  provider: ExecutionProvider = 'cpu',
+): Promise<string[]> {
+  const loaded = await loadExport(store, modelId, { provider });
   try {
     const applied = await applyToImages(loaded, sources, { threePanels });
     await mkdir(outDir, { recursive: true });
@@ -43,6 +50,6 @@ export async function applyModel(store: Awaited<ReturnType<typeof openStore>>, m
     }
     return written;
   } finally {
-    loaded.dispose();
+    await loaded.dispose();
   }
 }

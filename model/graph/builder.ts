@@ -30,7 +30,6 @@ interface TapeEntry {
   backward: Backward;
 }
 
-const FLOAT: Attr = { type: DT.float };
 const NHWC: Attr = { s: 'NHWC' };
 
 export class GraphBuilder {
@@ -38,6 +37,16 @@ export class GraphBuilder {
   private readonly tape: TapeEntry[] = [];
   private readonly names = new Set<string>();
   private counter = 0;
+  /** The `T` attribute of every floating-point op. */
+  private readonly T: Attr;
+
+  /**
+   * `dtype`: the floating-point type of the graph's tensors. float32 for training and inference;
+   * float64 for the finite-difference checks of the gradients (FusedBatchNorm has no float64 kernel).
+   */
+  constructor(readonly dtype: typeof DT.float | typeof DT.double = DT.float) {
+    this.T = { type: dtype };
+  }
 
   // ---- plumbing ----------------------------------------------------------------------------------
 
@@ -55,16 +64,22 @@ export class GraphBuilder {
     return { ref: this.node(op, inputs, attrs, name, control), shape };
   }
 
-  placeholder(name: string, shape: number[], dtype: DataType = DT.float): Sym {
+  placeholder(name: string, shape: number[], dtype: DataType = this.dtype): Sym {
     return this.output('Placeholder', [], { dtype: { type: dtype }, shape: { shape } }, shape, name);
+  }
+
+  /** `x` converted to another element type (not differentiated). */
+  cast(x: Sym, from: DataType, to: DataType, name?: string): Sym {
+    return this.output('Cast', [x], { SrcT: { type: from }, DstT: { type: to }, Truncate: { b: false } }, x.shape, name);
   }
 
   constant(tensor: ConstTensor, name?: string): Sym {
     return this.output('Const', [], { dtype: { type: tensor.dtype }, value: { tensor } }, tensor.shape, name);
   }
 
+  /** A scalar of the graph's float type. */
   scalar(value: number): Sym {
-    return this.constant({ dtype: DT.float, shape: [], values: [value] });
+    return this.constant({ dtype: this.dtype, shape: [], values: [value] });
   }
 
   int32s(values: readonly number[]): Sym {
@@ -72,21 +87,21 @@ export class GraphBuilder {
   }
 
   variable(name: string, shape: number[]): Variable {
-    const handle = this.output('VarHandleOp', [], { dtype: FLOAT, shape: { shape }, shared_name: { s: name }, container: { s: '' } }, [], `var/${name}`);
+    const handle = this.output('VarHandleOp', [], { dtype: this.T, shape: { shape }, shared_name: { s: name }, container: { s: '' } }, [], `var/${name}`);
     return { name, shape, handle };
   }
 
   read(variable: Variable, name?: string, control?: string[]): Sym {
-    return this.output('ReadVariableOp', [variable.handle], { dtype: FLOAT }, variable.shape, name, control);
+    return this.output('ReadVariableOp', [variable.handle], { dtype: this.T }, variable.shape, name, control);
   }
 
   assign(variable: Variable, value: Sym, name?: string, control?: string[]): string {
-    return this.node('AssignVariableOp', [variable.handle, value], { dtype: FLOAT }, name, control);
+    return this.node('AssignVariableOp', [variable.handle, value], { dtype: this.T }, name, control);
   }
 
   /** An Identity of `value` that runs only after `after` (fetch it to run those nodes). */
   identity(value: Sym, name?: string, after: string[] = []): Sym {
-    return this.output('Identity', [value], { T: FLOAT }, value.shape, name, after);
+    return this.output('Identity', [value], { T: this.T }, value.shape, name, after);
   }
 
   private record(inputs: Sym[], outputs: Sym[], backward: Backward): void {
@@ -100,7 +115,7 @@ export class GraphBuilder {
     const [n, h, wd] = x.shape;
     const [k, , , out] = w.shape;
     const size = (d: number) => (padding === 'SAME' ? Math.ceil(d / stride) : Math.floor((d - k) / stride) + 1);
-    const attrs = convAttrs(stride, padding);
+    const attrs = convAttrs(this.T, stride, padding);
     const y = this.output('Conv2D', [x, w], attrs, [n, size(h), size(wd), out]);
     this.record([x, w], [y], ([dy], [needX, needW]) => [
       needX ? this.output('Conv2DBackpropInput', [this.int32s(x.shape), w, dy!], attrs, x.shape) : undefined,
@@ -113,7 +128,7 @@ export class GraphBuilder {
   conv2dTranspose(x: Sym, w: Sym): Sym {
     const [n, h, wd] = x.shape;
     const shape = [n, h * 2, wd * 2, w.shape[2]];
-    const attrs = convAttrs(2, 'SAME');
+    const attrs = convAttrs(this.T, 2, 'SAME');
     const sizes = n >= 0 ? this.int32s(shape) : this.withBatchOf(x, shape.slice(1));
     const y = this.output('Conv2DBackpropInput', [sizes, w, x], attrs, shape);
     this.record([x, w], [y], ([dy], [needX, needW]) => [
@@ -124,10 +139,10 @@ export class GraphBuilder {
   }
 
   biasAdd(x: Sym, bias: Sym): Sym {
-    const y = this.output('BiasAdd', [x, bias], { T: FLOAT, data_format: NHWC }, x.shape);
+    const y = this.output('BiasAdd', [x, bias], { T: this.T, data_format: NHWC }, x.shape);
     this.record([x, bias], [y], ([dy], [needX, needB]) => [
       needX ? dy : undefined,
-      needB ? this.output('BiasAddGrad', [dy!], { T: FLOAT, data_format: NHWC }, bias.shape) : undefined,
+      needB ? this.output('BiasAddGrad', [dy!], { T: this.T, data_format: NHWC }, bias.shape) : undefined,
     ]);
     return y;
   }
@@ -137,7 +152,7 @@ export class GraphBuilder {
    * and `averageFactor` (1 - momentum) the op also returns them updated, as Keras does.
    */
   batchNormTraining(x: Sym, gamma: Sym, beta: Sym, runningMean: Sym, runningVariance: Sym, epsilon: number, averageFactor: number) {
-    const attrs: Record<string, Attr> = { T: FLOAT, U: FLOAT, epsilon: { f: epsilon }, data_format: NHWC, is_training: { b: true } };
+    const attrs: Record<string, Attr> = { T: this.T, U: { type: DT.float }, epsilon: { f: epsilon }, data_format: NHWC, is_training: { b: true } };
     const name = this.node('FusedBatchNormV3', [x, gamma, beta, runningMean, runningVariance], { ...attrs, exponential_avg_factor: { f: averageFactor } });
     const y: Sym = { ref: name, shape: x.shape };
     const channels = [x.shape[3]];
@@ -159,36 +174,36 @@ export class GraphBuilder {
    */
   leakyRelu(x: Sym, alpha: number): Sym {
     if (!(alpha > 0)) throw new Error(`leakyRelu needs alpha > 0, got ${alpha}`);
-    const y = this.output('LeakyRelu', [x], { T: FLOAT, alpha: { f: alpha } }, x.shape);
-    this.record([x], [y], ([dy]) => [this.output('LeakyReluGrad', [dy!, y], { T: FLOAT, alpha: { f: alpha } }, x.shape)]);
+    const y = this.output('LeakyRelu', [x], { T: this.T, alpha: { f: alpha } }, x.shape);
+    this.record([x], [y], ([dy]) => [this.output('LeakyReluGrad', [dy!, y], { T: this.T, alpha: { f: alpha } }, x.shape)]);
     return y;
   }
 
   relu(x: Sym): Sym {
-    const y = this.output('Relu', [x], { T: FLOAT }, x.shape);
-    this.record([x], [y], ([dy]) => [this.output('ReluGrad', [dy!, y], { T: FLOAT }, x.shape)]);
+    const y = this.output('Relu', [x], { T: this.T }, x.shape);
+    this.record([x], [y], ([dy]) => [this.output('ReluGrad', [dy!, y], { T: this.T }, x.shape)]);
     return y;
   }
 
   tanh(x: Sym): Sym {
-    const y = this.output('Tanh', [x], { T: FLOAT }, x.shape);
-    this.record([x], [y], ([dy]) => [this.output('TanhGrad', [y, dy!], { T: FLOAT }, x.shape)]);
+    const y = this.output('Tanh', [x], { T: this.T }, x.shape);
+    this.record([x], [y], ([dy]) => [this.output('TanhGrad', [y, dy!], { T: this.T }, x.shape)]);
     return y;
   }
 
   /** Elementwise product with a tensor that is not differentiated (a dropout mask). */
   mulConstant(x: Sym, mask: Sym): Sym {
-    const y = this.output('Mul', [x, mask], { T: FLOAT }, x.shape);
-    this.record([x], [y], ([dy]) => [this.output('Mul', [dy!, mask], { T: FLOAT }, x.shape)]);
+    const y = this.output('Mul', [x, mask], { T: this.T }, x.shape);
+    this.record([x], [y], ([dy]) => [this.output('Mul', [dy!, mask], { T: this.T }, x.shape)]);
     return y;
   }
 
   /** Concatenation along channels. */
   concatChannels(a: Sym, b: Sym): Sym {
     const shape = [...a.shape.slice(0, 3), a.shape[3] + b.shape[3]];
-    const y = this.output('ConcatV2', [a, b, this.int32Scalar(3)], { T: FLOAT, N: { i: 2 }, Tidx: { type: DT.int32 } }, shape);
+    const y = this.output('ConcatV2', [a, b, this.int32Scalar(3)], { T: this.T, N: { i: 2 }, Tidx: { type: DT.int32 } }, shape);
     this.record([a, b], [y], ([dy]) => {
-      const split = this.node('SplitV', [dy!, this.int32s([a.shape[3], b.shape[3]]), this.int32Scalar(3)], { T: FLOAT, Tlen: { type: DT.int32 }, num_split: { i: 2 } });
+      const split = this.node('SplitV', [dy!, this.int32s([a.shape[3], b.shape[3]]), this.int32Scalar(3)], { T: this.T, Tlen: { type: DT.int32 }, num_split: { i: 2 } });
       return [
         { ref: split, shape: a.shape },
         { ref: `${split}:1`, shape: b.shape },
@@ -201,33 +216,89 @@ export class GraphBuilder {
   padOne(x: Sym): Sym {
     const [n, h, w, c] = x.shape;
     const paddings = this.constant({ dtype: DT.int32, shape: [4, 2], values: [0, 0, 1, 1, 1, 1, 0, 0] });
-    const y = this.output('Pad', [x, paddings], { T: FLOAT, Tpaddings: { type: DT.int32 } }, [n, h + 2, w + 2, c]);
-    this.record([x], [y], ([dy]) => [this.output('Slice', [dy!, this.int32s([0, 1, 1, 0]), this.int32s(x.shape)], { T: FLOAT, Index: { type: DT.int32 } }, x.shape)]);
+    const y = this.output('Pad', [x, paddings], { T: this.T, Tpaddings: { type: DT.int32 } }, [n, h + 2, w + 2, c]);
+    this.record([x], [y], ([dy]) => [this.output('Slice', [dy!, this.int32s([0, 1, 1, 0]), this.int32s(x.shape)], { T: this.T, Index: { type: DT.int32 } }, x.shape)]);
     return y;
   }
 
-  // ---- non-differentiated helpers (losses and their hand-written gradients) ---------------------
+  // ---- differentiable scalar-producing ops (the losses) ------------------------------------------
 
-  unary(op: string, x: Sym): Sym {
-    return this.output(op, [x], { T: FLOAT }, x.shape);
+  softplus(x: Sym): Sym {
+    const y = this.output('Softplus', [x], { T: this.T }, x.shape);
+    this.record([x], [y], ([dy]) => [this.output('SoftplusGrad', [dy!, x], { T: this.T }, x.shape)]);
+    return y;
   }
 
-  binary(op: 'Add' | 'Sub' | 'Mul', a: Sym, b: Sym): Sym {
-    return this.output(op, [a, b], { T: FLOAT }, a.shape.length >= b.shape.length ? a.shape : b.shape);
+  neg(x: Sym): Sym {
+    const y = this.output('Neg', [x], { T: this.T }, x.shape);
+    this.record([x], [y], ([dy]) => [this.output('Neg', [dy!], { T: this.T }, x.shape)]);
+    return y;
   }
 
-  /** Mean over all elements (a scalar). */
+  abs(x: Sym): Sym {
+    const y = this.output('Abs', [x], { T: this.T }, x.shape);
+    this.record([x], [y], ([dy]) => [this.output('Mul', [dy!, this.output('Sign', [x], { T: this.T }, x.shape)], { T: this.T }, x.shape)]);
+    return y;
+  }
+
+  /** a - b for tensors of one shape. */
+  sub(a: Sym, b: Sym): Sym {
+    sameShape('Sub', a, b);
+    const y = this.output('Sub', [a, b], { T: this.T }, a.shape);
+    this.record([a, b], [y], ([dy], [needA, needB]) => [needA ? dy : undefined, needB ? this.output('Neg', [dy!], { T: this.T }, b.shape) : undefined]);
+    return y;
+  }
+
+  /** a + b for tensors of one shape. */
+  add(a: Sym, b: Sym): Sym {
+    sameShape('Add', a, b);
+    const y = this.output('AddV2', [a, b], { T: this.T }, a.shape);
+    this.record([a, b], [y], ([dy]) => [dy, dy]);
+    return y;
+  }
+
+  /** x times a constant. */
+  scale(x: Sym, factor: number): Sym {
+    const k = this.scalar(factor);
+    const y = this.output('Mul', [x, k], { T: this.T }, x.shape);
+    this.record([x], [y], ([dy]) => [this.output('Mul', [dy!, k], { T: this.T }, x.shape)]);
+    return y;
+  }
+
+  /** Mean over all elements (a scalar); its gradient spreads dy / n over x's shape. */
   mean(x: Sym): Sym {
-    return this.output('Mean', [x, this.int32s(x.shape.map((_, i) => i))], { T: FLOAT, Tidx: { type: DT.int32 }, keep_dims: { b: false } }, []);
+    const y = this.output('Mean', [x, this.int32s(x.shape.map((_, i) => i))], { T: this.T, Tidx: { type: DT.int32 }, keep_dims: { b: false } }, []);
+    const n = x.shape.reduce((a, b) => a * b, 1);
+    this.record([x], [y], ([dy]) => [
+      this.output('Fill', [this.int32s(x.shape), this.output('Mul', [dy!, this.scalar(1 / n)], { T: this.T }, [])], { T: this.T, index_type: { type: DT.int32 } }, x.shape),
+    ]);
+    return y;
+  }
+
+  // ---- not differentiated ------------------------------------------------------------------------
+
+  /** Elementwise `op` of one input, outside reverse mode. */
+  unary(op: 'Sign' | 'Sigmoid', x: Sym): Sym {
+    return this.output(op, [x], { T: this.T }, x.shape);
+  }
+
+  /** Elementwise product, outside reverse mode. */
+  multiply(a: Sym, b: Sym): Sym {
+    return this.output('Mul', [a, b], { T: this.T }, a.shape.length >= b.shape.length ? a.shape : b.shape);
+  }
+
+  /** Sum of all elements (a scalar), outside reverse mode. */
+  sum(x: Sym): Sym {
+    return this.output('Sum', [x, this.int32s(x.shape.map((_, i) => i))], { T: this.T, Tidx: { type: DT.int32 }, keep_dims: { b: false } }, []);
   }
 
   pack(values: Sym[], name?: string, after?: string[]): Sym {
-    return this.output('Pack', values, { T: FLOAT, N: { i: values.length }, axis: { i: 0 } }, [values.length], name, after);
+    return this.output('Pack', values, { T: this.T, N: { i: values.length }, axis: { i: 0 } }, [values.length], name, after);
   }
 
   /** [batch of x, ...rest] as an int32 vector, for a graph whose batch size is fed (-1). */
   private withBatchOf(x: Sym, rest: number[]): Sym {
-    const shape = this.output('Shape', [x], { T: FLOAT, out_type: { type: DT.int32 } }, [x.shape.length]);
+    const shape = this.output('Shape', [x], { T: this.T, out_type: { type: DT.int32 } }, [x.shape.length]);
     const sliceAttrs: Record<string, Attr> = { T: { type: DT.int32 }, Index: { type: DT.int32 }, shrink_axis_mask: { i: 1 }, begin_mask: { i: 0 }, end_mask: { i: 0 }, ellipsis_mask: { i: 0 }, new_axis_mask: { i: 0 } };
     const batch = this.output('StridedSlice', [shape, this.int32s([0]), this.int32s([1]), this.int32s([1])], sliceAttrs, []);
     const parts = [batch, ...rest.map((d) => this.int32Scalar(d))];
@@ -256,7 +327,7 @@ export class GraphBuilder {
     const total = (ref: string): Sym | undefined => {
       const grads = pending.get(ref);
       if (!grads) return undefined;
-      const sum = grads.length === 1 ? grads[0] : this.output('AddN', grads, { T: FLOAT, N: { i: grads.length } }, grads[0].shape);
+      const sum = grads.length === 1 ? grads[0] : this.output('AddN', grads, { T: this.T, N: { i: grads.length } }, grads[0].shape);
       pending.set(ref, [sum]);
       return sum;
     };
@@ -278,6 +349,10 @@ export class GraphBuilder {
   }
 }
 
-function convAttrs(stride: number, padding: 'SAME' | 'VALID'): Record<string, Attr> {
-  return { T: FLOAT, strides: { ints: [1, stride, stride, 1] }, padding: { s: padding }, data_format: NHWC, dilations: { ints: [1, 1, 1, 1] }, use_cudnn_on_gpu: { b: true } };
+function sameShape(op: string, a: Sym, b: Sym): void {
+  if (a.shape.join() !== b.shape.join()) throw new Error(`${op} of shapes ${a.shape} and ${b.shape}: the builder does not broadcast`);
+}
+
+function convAttrs(T: Attr, stride: number, padding: 'SAME' | 'VALID'): Record<string, Attr> {
+  return { T, strides: { ints: [1, stride, stride, 1] }, padding: { s: padding }, data_format: NHWC, dilations: { ints: [1, 1, 1, 1] }, use_cudnn_on_gpu: { b: true } };
 }

@@ -1,24 +1,16 @@
 /**
- * The folded inference generator (model/inference.ts) as one graph in a libtensorflow session:
- * conv -> bias -> activation per layer, skip connections, tanh; any batch size. The layers' values
- * are assigned once into session variables.
+ * The generator in inference form (batch norm folded into each convolution, model/fold.ts) as one
+ * graph in a libtensorflow session, for any batch size: the generator definition built with
+ * GraphOps. The folded layers are assigned once into session variables. bench/infer.ts compares it
+ * with ONNX Runtime and Keras; tests hold ONNX Runtime to it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { LEAKY_SLOPE } from '../networks';
+import { foldLayer, type WeightValues } from '../fold';
+import type { GeneratorLayout } from '../layout';
+import { generator } from '../networks';
+import { GraphOps } from '../ops/graph';
 import { GraphBuilder, type Sym } from './builder';
 import { GraphSession } from './session';
-
-export interface FoldedLayer {
-  /** Convolution [k, k, in, out] or transposed convolution [k, k, out, in]. */
-  kernel: tf.Tensor4D;
-  bias: tf.Tensor1D;
-}
-
-export interface FoldedGenerator {
-  encoder: FoldedLayer[];
-  decoder: FoldedLayer[];
-  output: FoldedLayer;
-}
 
 const INPUT = 'infer/input';
 const OUTPUT = 'infer/output';
@@ -26,38 +18,32 @@ const OUTPUT = 'infer/output';
 export class GraphGenerator {
   private readonly session: GraphSession;
 
-  /** Copies the layers' values into the session; the caller keeps ownership of `layers`. */
-  constructor(layers: FoldedGenerator, imageSize: number) {
+  constructor(layout: GeneratorLayout, weights: WeightValues, batchNormEpsilon: number) {
     const g = new GraphBuilder();
-    const inits: Array<[string, tf.Tensor]> = [];
-    const fetches: string[] = [];
-    const load = (name: string, value: tf.Tensor): Sym => {
-      const variable = g.variable(name, value.shape);
-      const fed = g.placeholder(`init/${name}`, value.shape);
+    const inits: Array<[string, Float32Array, number[]]> = [];
+    const load = (name: string, values: Float32Array, shape: number[]): Sym => {
+      const variable = g.variable(name, shape);
+      const fed = g.placeholder(`init/${name}`, shape);
       g.identity(fed, `init/${name}/assigned`, [g.assign(variable, fed)]);
-      inits.push([`init/${name}`, value]);
-      fetches.push(`init/${name}/assigned`);
+      inits.push([`init/${name}`, values, shape]);
       return g.read(variable);
     };
-    const layer = (name: string, l: FoldedLayer) => ({ kernel: load(`${name}/kernel`, l.kernel), bias: load(`${name}/bias`, l.bias) });
-    const encoder = layers.encoder.map((l, i) => layer(`enc${i + 1}`, l));
-    const decoder = layers.decoder.map((l, j) => layer(`dec${j + 1}`, l));
-    const output = layer('out', layers.output);
-
-    const skips: Sym[] = [];
-    let x = g.placeholder(INPUT, [-1, imageSize, imageSize, 3]);
-    for (const l of encoder) {
-      x = g.leakyRelu(g.biasAdd(g.conv2d(x, l.kernel, 2, 'SAME'), l.bias), LEAKY_SLOPE);
-      skips.push(x);
-    }
-    decoder.forEach((l, j) => {
-      x = g.concatChannels(g.relu(g.biasAdd(g.conv2dTranspose(x, l.kernel), l.bias)), skips[skips.length - 2 - j]);
+    const ops = new GraphOps(g, {
+      kind: 'folded',
+      layer: (layer) => {
+        const folded = foldLayer(layer, weights, batchNormEpsilon);
+        return { kernel: load(`${layer.name}/kernel`, folded.kernel, folded.kernelShape), bias: load(`${layer.name}/bias`, folded.bias, [folded.bias.length]) };
+      },
     });
-    g.identity(g.tanh(g.biasAdd(g.conv2dTranspose(x, output.kernel), output.bias)), OUTPUT);
+    const input = g.placeholder(INPUT, [-1, layout.imageSize, layout.imageSize, 3]);
+    g.identity(generator(ops, layout, input), OUTPUT);
 
     this.session = new GraphSession(g.nodes);
     try {
-      tf.dispose(this.session.run(inits, fetches));
+      tf.tidy(() => {
+        const feeds = inits.map(([name, values, shape]): [string, tf.Tensor] => [name, tf.tensor(values, shape, 'float32')]);
+        tf.dispose(this.session.run(feeds, inits.map(([name]) => `${name}/assigned`)));
+      });
     } catch (error) {
       this.session.dispose();
       throw error;

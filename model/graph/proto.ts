@@ -7,8 +7,26 @@
  */
 let loaded: ApiPb | undefined;
 
+/**
+ * Every class and method of api_pb used below: model/tfjs-internals.ts checks them when the backend
+ * starts, so a tfjs upgrade that changes them fails naming what is gone.
+ */
+export const API_PB_USED: Record<string, string[]> = {
+  GraphDef: ['setNodeList', 'setVersions'],
+  VersionDef: ['setProducer'],
+  NodeDef: ['setName', 'setOp', 'setInputList', 'getAttrMap'],
+  AttrValue: ['setType', 'setShape', 'setI', 'setF', 'setB', 'setS', 'setList', 'setTensor'],
+  'AttrValue.ListValue': ['setIList'],
+  TensorShape: ['setDimList'],
+  'TensorShape.Dim': ['setSize'],
+  Tensor: ['setDtype', 'setTensorShape', 'setTensorContent'],
+  MetaGraphDef: ['setMetaInfoDef', 'setGraphDef'],
+  'MetaGraphDef.MetaInfoDef': ['setTagsList'],
+  SavedModel: ['setSavedModelSchemaVersion', 'setMetaGraphsList', 'serializeBinary'],
+};
+
 /** The compiled protos, from whichever tfjs-node package is installed (both are optional). */
-function protos(): ApiPb {
+export function protos(): ApiPb {
   if (loaded) return loaded;
   const errors: string[] = [];
   for (const pkg of ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']) {
@@ -22,7 +40,7 @@ function protos(): ApiPb {
 }
 
 /** TensorFlow DataType enum values used here. */
-export const DT = { float: 1, int32: 3, resource: 20 } as const;
+export const DT = { float: 1, double: 2, int32: 3, resource: 20 } as const;
 export type DataType = (typeof DT)[keyof typeof DT];
 
 /** One attribute value, as the op's OpDef declares it. */
@@ -37,7 +55,7 @@ export type Attr =
   | { tensor: ConstTensor };
 
 export interface ConstTensor {
-  dtype: typeof DT.float | typeof DT.int32;
+  dtype: typeof DT.float | typeof DT.double | typeof DT.int32;
   shape: number[];
   values: number[];
 }
@@ -118,7 +136,7 @@ function tensorProto(tensor: ConstTensor): PbMessage {
   const proto = new pb.Tensor();
   proto.setDtype(tensor.dtype);
   proto.setTensorShape(shapeProto(tensor.shape));
-  const bytes = tensor.dtype === DT.float ? new Float32Array(tensor.values) : new Int32Array(tensor.values);
+  const bytes = tensor.dtype === DT.float ? new Float32Array(tensor.values) : tensor.dtype === DT.double ? new Float64Array(tensor.values) : new Int32Array(tensor.values);
   proto.setTensorContent(new Uint8Array(bytes.buffer));
   return proto;
 }

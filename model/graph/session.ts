@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { savedModelBytes, type NodeSpec } from './proto';
 
-/** The tfjs-node backend methods used here (NodeJSKernelBackend). */
+/** The tfjs-node backend methods used here (NodeJSKernelBackend); model/tfjs-internals.ts checks them. */
+export const SESSION_BACKEND_METHODS = ['loadSavedModelMetaGraph', 'runSavedModel', 'deleteSavedModel'] as const;
 interface SessionBackend {
   loadSavedModelMetaGraph(path: string, tags: string): number;
   runSavedModel(id: number, inputs: tf.Tensor[], inputInfos: Array<{ name: string }>, outputNames: string[]): tf.Tensor[];
@@ -19,27 +20,13 @@ interface SessionBackend {
 
 const TAG = 'bloomsight';
 
-/**
- * Whether training steps and inference run as graphs: on tfjs-node's native backend, unless
- * BLOOMSIGHT_GRAPH=0 (which keeps the eager paths, for comparisons).
- */
-export function graphExecutionEnabled(): boolean {
-  return process.env.BLOOMSIGHT_GRAPH !== '0' && graphSessionsAvailable();
-}
-
-/** True when graphs can run here (the native tensorflow backend of tfjs-node). */
-export function graphSessionsAvailable(): boolean {
-  const backend = tf.backend() as unknown as Partial<SessionBackend>;
-  return tf.getBackend() === 'tensorflow' && typeof backend.loadSavedModelMetaGraph === 'function' && typeof backend.runSavedModel === 'function';
-}
-
 export class GraphSession {
   private readonly backend: SessionBackend;
   private readonly id: number;
   private disposed = false;
 
   constructor(nodes: NodeSpec[]) {
-    if (!graphSessionsAvailable()) throw new Error('graph sessions need the native tensorflow backend of tfjs-node');
+    if (tf.getBackend() !== 'tensorflow') throw new Error(`graph sessions need the native tensorflow backend of tfjs-node (the backend is '${tf.getBackend()}')`);
     this.backend = tf.backend() as unknown as SessionBackend;
     const dir = mkdtempSync(join(tmpdir(), 'bloomsight-graph-'));
     try {
@@ -47,7 +34,7 @@ export class GraphSession {
       this.id = this.backend.loadSavedModelMetaGraph(dir, TAG);
     } catch (error) {
       // E.g. a libtensorflow build without one of the ops: say how to carry on without graphs.
-      throw new Error(`libtensorflow could not load a graph (${(error as Error).message.split('\n')[0]}); BLOOMSIGHT_GRAPH=0 runs the same maths op by op`, { cause: error });
+      throw new Error(`libtensorflow could not load a graph (${(error as Error).message.split('\n')[0]}); the eager engine (initBackend({ engine: 'eager' })) runs the same maths op by op`, { cause: error });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,22 +1,18 @@
 /**
- * The whole pix2pix training step as ONE TensorFlow graph: generator forward, both discriminator
- * passes, both losses, both gradients, both Adam updates and the batch-norm moving averages. It is
- * what Keras's `tf.function` step compiles to, built here from the same networks as the eager step
- * (model/networks.ts), with the same maths:
+ * The whole pix2pix training step as ONE TensorFlow graph: the forward defined in model/pix2pix.ts
+ * (generator, both discriminator passes, both losses) built with GraphOps, both gradients from the
+ * builder's reverse mode, both Adam updates and the batch-norm moving averages. It is what Keras's
+ * `tf.function` step compiles to.
  *
- * - losses: D = (softplus(-real) + softplus(fake)) / 2 means, G = softplus(-fake) mean + lambda * L1;
- *   their gradients with respect to the logits and the generated image are written out
- *   (sigmoid(x) - label, sign(fake - target)) and the rest comes from the builder's reverse mode;
  * - D's gradient sums its real and fake passes; G's adversarial term sees D before this step's update;
- * - Adam is ResourceApplyAdam per variable (theta, m, v updated in place), bias correction fed per step;
+ * - Adam is ResourceApplyAdam per variable (theta, m, v updated in place), b1^t and b2^t fed per step;
  * - dropout masks are fed per step (drawn in JS from the step's seed, as the eager step draws them).
  *
  * Besides the step, the graph holds per variable an `init/<name>` placeholder whose
  * `init/<name>/assigned` fetch assigns it (restore), and a `value/<name>` read (snapshots).
  */
-import type { TrainOptions } from '../options';
-import { LEAKY_SLOPE, type BatchNorm, type Conv, type Discriminator, type Generator } from '../networks';
-import type { Parameter } from '../params';
+import { allVariables, variableName, type NetworkName, type StepDefinition } from '../engines/engine';
+import { GraphOps, graphLossOps, type GraphTrainingMode } from '../ops/graph';
 import { GraphBuilder, type Sym, type Variable } from './builder';
 import { DT, type NodeSpec } from './proto';
 
@@ -25,8 +21,8 @@ export const STEP = {
   input: 'step/input',
   target: 'step/target',
   losses: 'step/losses',
-  dropout: (block: number) => `step/dropout_dec${block + 1}`,
-  betaPowers: (network: 'g' | 'd') => [`step/${network}_beta1_power`, `step/${network}_beta2_power`] as const,
+  dropout: (layer: string) => `step/dropout/${layer}`,
+  betaPowers: (network: NetworkName) => [`step/${network}/beta1_power`, `step/${network}/beta2_power`] as const,
 };
 
 /** Fetch it to set every Adam moment to zero. */
@@ -34,7 +30,7 @@ export const ZERO_MOMENTS = 'init/zero_moments';
 
 /** One variable of the graph: a network weight, a moving statistic or an Adam moment. */
 export interface GraphVariable {
-  /** Graph-wide name: "g/enc1/conv/kernel", "d/d2/bn/gamma/m", ... */
+  /** 'g/enc1/conv/kernel', 'd/d2/bn/gamma/m', ... (engines/engine.ts variableName) */
   name: string;
   shape: number[];
   /** The fed placeholder (fetch `${initInput}/assigned` to assign it), and the read that snapshots fetch. */
@@ -45,129 +41,60 @@ export interface GraphVariable {
 export interface TrainGraph {
   nodes: NodeSpec[];
   variables: GraphVariable[];
-  /** Decoder blocks whose dropout mask is fed each step (empty when dropout is 0). */
-  dropoutBlocks: Array<{ block: number; shape: number[] }>;
+  /** Layers whose dropout mask is fed each step (none when dropout is 0). */
+  dropoutLayers: Array<{ layer: string; shape: number[] }>;
 }
 
-export const variableName = (network: 'g' | 'd', parameter: Parameter, moment?: 'm' | 'v') => `${network}/${parameter.name}${moment ? `/${moment}` : ''}`;
-
-export function buildTrainGraph(options: TrainOptions, generator: Generator, discriminator: Discriminator): TrainGraph {
+export function buildTrainGraph(definition: StepDefinition): TrainGraph {
+  const { options, networks } = definition;
   const g = new GraphBuilder();
-  const variables = new Map<string, Variable>();
-  const declare = (name: string, shape: number[]) => {
-    const variable = g.variable(name, shape);
-    variables.set(name, variable);
-    return variable;
-  };
-  for (const [network, params] of [['g', generator.weights], ['d', discriminator.weights]] as const) {
-    for (const p of params) {
-      declare(variableName(network, p), p.shape);
-      if (p.trainable) for (const moment of ['m', 'v'] as const) declare(variableName(network, p, moment), p.shape);
-    }
-  }
+  const variables = new Map<string, Variable>(allVariables(networks).map(({ name, shape }) => [name, g.variable(name, [...shape])]));
+  const variable = (name: string) => variables.get(name)!;
 
   // Each trainable weight is read once per step; every use (both D passes, both backward walks) shares the read.
   const reads = new Map<string, Sym>();
-  const readOf = (network: 'g' | 'd', p: Parameter): Sym => {
-    const name = variableName(network, p);
+  const readOf = (name: string): Sym => {
     let read = reads.get(name);
-    if (!read) reads.set(name, (read = g.read(variables.get(name)!)));
+    if (!read) reads.set(name, (read = g.read(variable(name))));
     return read;
   };
   // Moving statistics are read and updated per pass, each pass after the previous one's update.
   const statUpdates: string[] = [];
   const lastStatUpdate = new Map<string, string>();
-  const batchNorm = (network: 'g' | 'd', x: Sym, norm: BatchNorm, net: { batchNormEpsilon: number; batchNormMomentum: number }) => {
-    const stat = (p: Parameter) => {
-      const name = variableName(network, p);
-      const after = lastStatUpdate.get(name);
-      return { name, read: g.read(variables.get(name)!, undefined, after ? [after] : []) };
-    };
-    const mean = stat(norm.movingMean);
-    const variance = stat(norm.movingVariance);
-    const out = g.batchNormTraining(x, readOf(network, norm.gamma), readOf(network, norm.beta), mean.read, variance.read, net.batchNormEpsilon, 1 - net.batchNormMomentum);
-    for (const [s, value] of [[mean, out.newMean], [variance, out.newVariance]] as const) {
-      const update = g.assign(variables.get(s.name)!, value);
-      lastStatUpdate.set(s.name, update);
+  const dropoutLayers: TrainGraph['dropoutLayers'] = [];
+  const mode = (network: NetworkName): GraphTrainingMode => ({
+    kind: 'training',
+    weight: (name) => readOf(variableName(network, name)),
+    statistic: (name) => {
+      const after = lastStatUpdate.get(variableName(network, name));
+      return g.read(variable(variableName(network, name)), undefined, after ? [after] : []);
+    },
+    updateStatistic: (name, value) => {
+      const update = g.assign(variable(variableName(network, name)), value);
+      lastStatUpdate.set(variableName(network, name), update);
       statUpdates.push(update);
-    }
-    return out.y;
-  };
-  const convolve = (network: 'g' | 'd', x: Sym, conv: Conv, stride: 1 | 2) => {
-    const y = g.conv2d(x, readOf(network, conv.kernel), stride, stride === 1 ? 'VALID' : 'SAME');
-    return conv.bias ? g.biasAdd(y, readOf(network, conv.bias)) : y;
-  };
-  const upsample = (x: Sym, conv: Conv) => {
-    const y = g.conv2dTranspose(x, readOf('g', conv.kernel));
-    return conv.bias ? g.biasAdd(y, readOf('g', conv.bias)) : y;
-  };
+    },
+    dropoutMask: (layer, shape) => {
+      dropoutLayers.push({ layer: layer.name, shape: [...shape] });
+      return g.placeholder(STEP.dropout(layer.name), [...shape]);
+    },
+    epsilon: options.batchNormEpsilon,
+    momentum: options.batchNormMomentum,
+  });
 
-  const { batchSize, imageSize } = options;
-  const imageShape = [batchSize, imageSize, imageSize, 3];
+  const imageShape = [options.batchSize, options.imageSize, options.imageSize, 3];
   const input = g.placeholder(STEP.input, imageShape);
   const target = g.placeholder(STEP.target, imageShape);
+  const ops = { generator: new GraphOps(g, mode('generator')), discriminator: new GraphOps(g, mode('discriminator')), losses: graphLossOps(g) };
+  const { losses } = definition.forward(ops, input, target);
 
-  // Generator (as model/networks.ts generate(), training mode).
-  const dropoutBlocks: TrainGraph['dropoutBlocks'] = [];
-  const skips: Sym[] = [];
-  let x = input;
-  for (const block of generator.encoder) {
-    x = convolve('g', x, block.conv, 2);
-    if (block.norm) x = batchNorm('g', x, block.norm, generator.options);
-    x = g.leakyRelu(x, LEAKY_SLOPE);
-    skips.push(x);
-  }
-  generator.decoder.forEach((block, j) => {
-    x = batchNorm('g', upsample(x, block.conv), block.norm, generator.options);
-    if (block.dropout && generator.options.dropout > 0) {
-      const shape = [...x.shape];
-      dropoutBlocks.push({ block: j, shape });
-      x = g.mulConstant(x, g.placeholder(STEP.dropout(j), shape));
-    }
-    x = g.concatChannels(g.relu(x), skips[skips.length - 2 - j]);
-  });
-  const fake = g.tanh(upsample(x, generator.output));
-
-  // Discriminator (as discriminate()), on the real pair and then the generated one.
-  const discriminate = (image: Sym): Sym => {
-    let y = g.concatChannels(input, image);
-    for (const block of discriminator.blocks) {
-      if (block.stride === 1) y = g.padOne(y);
-      y = convolve('d', y, block.conv, block.stride);
-      if (block.norm) y = batchNorm('d', y, block.norm, discriminator.options);
-      y = g.leakyRelu(y, LEAKY_SLOPE);
-    }
-    return convolve('d', g.padOne(y), discriminator.output, 1);
-  };
-  const realLogits = discriminate(target);
-  const fakeLogits = discriminate(fake);
-
-  // Losses (model/losses.ts) and their gradients with respect to logits and image.
-  const softplusMean = (logits: Sym, label: 0 | 1) => g.mean(g.unary('Softplus', label === 1 ? g.unary('Neg', logits) : logits));
-  const dReal = softplusMean(realLogits, 1);
-  const dFake = softplusMean(fakeLogits, 0);
-  const gGan = softplusMean(fakeLogits, 1);
-  const difference = g.binary('Sub', fake, target);
-  const gL1 = g.mean(g.unary('Abs', difference));
-  const patches = count(realLogits.shape);
-  const scaled = (x: Sym, factor: number) => g.binary('Mul', x, g.scalar(factor));
-  const sigmoidReal = g.unary('Sigmoid', realLogits);
-  const sigmoidFake = g.unary('Sigmoid', fakeLogits);
+  // backward_D and backward_G: reverse mode from each loss to its own network's weights.
   const one = g.scalar(1);
-  const gradD = g.gradients(
-    [
-      [realLogits, scaled(g.binary('Sub', sigmoidReal, one), 0.5 / patches)],
-      [fakeLogits, scaled(sigmoidFake, 0.5 / patches)],
-    ],
-    trainable(discriminator.weights).map((p) => readOf('d', p)),
-  );
-  const gradG = g.gradients(
-    [
-      [fakeLogits, scaled(g.binary('Sub', sigmoidFake, one), 1 / patches)],
-      [fake, scaled(g.unary('Sign', difference), options.lambdaL1 / count(fake.shape))],
-    ],
-    trainable(generator.weights).map((p) => readOf('g', p)),
-  );
+  const trainableReads = (network: NetworkName) => networks[network].trainable.map((w) => readOf(variableName(network, w.name)));
+  const grads = {
+    discriminator: g.gradients([[losses.d, one]], trainableReads('discriminator')),
+    generator: g.gradients([[losses.g, one]], trainableReads('generator')),
+  };
 
   // Adam: one in-place update per weight, after that weight's read.
   const updates: string[] = [];
@@ -175,23 +102,17 @@ export function buildTrainGraph(options: TrainOptions, generator: Generator, dis
   const beta1 = g.scalar(options.beta1);
   const beta2 = g.scalar(options.beta2);
   const epsilon = g.scalar(options.adamEpsilon);
-  for (const [network, params, grads] of [['g', generator.weights, gradG], ['d', discriminator.weights, gradD]] as const) {
+  for (const network of ['generator', 'discriminator'] as const) {
     const [beta1Power, beta2Power] = STEP.betaPowers(network).map((name) => g.placeholder(name, []));
-    trainable(params).forEach((p, i) => {
-      const handle = (moment?: 'm' | 'v') => variables.get(variableName(network, p, moment))!.handle;
-      const read = readOf(network, p);
-      updates.push(
-        g.node(
-          'ResourceApplyAdam',
-          [handle(), handle('m'), handle('v'), beta1Power, beta2Power, learningRate, beta1, beta2, epsilon, grads[i]],
-          { T: { type: DT.float }, use_locking: { b: false }, use_nesterov: { b: false } },
-          undefined,
-          [read.ref],
-        ),
-      );
+    networks[network].trainable.forEach((w, i) => {
+      const handle = (moment?: 'm' | 'v') => variable(variableName(network, w.name, moment)).handle;
+      const read = readOf(variableName(network, w.name));
+      const attrs = { T: { type: DT.float }, use_locking: { b: false }, use_nesterov: { b: false } };
+      const inputs = [handle(), handle('m'), handle('v'), beta1Power, beta2Power, learningRate, beta1, beta2, epsilon, grads[network][i]];
+      updates.push(g.node('ResourceApplyAdam', inputs, attrs, undefined, [read.ref]));
     });
   }
-  g.pack([gGan, gL1, dReal, dFake], STEP.losses, [...updates, ...statUpdates]);
+  g.pack([losses.gGan, losses.gL1, losses.dReal, losses.dFake], STEP.losses, [...updates, ...statUpdates]);
 
   // A new model's Adam moments: zeros made in the session (no fed copies of every weight's size).
   const zeroAssigns = [...variables.values()]
@@ -201,23 +122,13 @@ export function buildTrainGraph(options: TrainOptions, generator: Generator, dis
 
   // Restore and snapshot: per variable, a fed value with an Identity fetched after its assign, and a read.
   const graphVariables: GraphVariable[] = [];
-  for (const variable of variables.values()) {
-    const initInput = `init/${variable.name}`;
-    const valueOutput = `value/${variable.name}`;
-    const value = g.placeholder(initInput, variable.shape);
-    g.identity(value, `${initInput}/assigned`, [g.assign(variable, value)]);
-    g.read(variable, valueOutput);
-    graphVariables.push({ name: variable.name, shape: variable.shape, initInput, valueOutput });
+  for (const v of variables.values()) {
+    const initInput = `init/${v.name}`;
+    const valueOutput = `value/${v.name}`;
+    const value = g.placeholder(initInput, v.shape);
+    g.identity(value, `${initInput}/assigned`, [g.assign(v, value)]);
+    g.read(v, valueOutput);
+    graphVariables.push({ name: v.name, shape: v.shape, initInput, valueOutput });
   }
-
-  return { nodes: g.nodes, variables: graphVariables, dropoutBlocks };
+  return { nodes: g.nodes, variables: graphVariables, dropoutLayers };
 }
-
-function trainable(params: Parameter[]): Parameter[] {
-  return params.filter((p) => p.trainable);
-}
-
-function count(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
