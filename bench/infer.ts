@@ -26,15 +26,8 @@ import { createGeneratorSession } from '../model/onnx-runtime';
 import { generatorToOnnx, ONNX_IO } from '../model/ops/onnx';
 import { generatorFlops } from '../model/ops/shapes';
 import { describeMachine } from './lib/machine';
+import { CONFIGS, type Config } from './lib/sizes';
 
-interface Config {
-  size: number;
-  filters: number;
-}
-const CONFIGS: Config[] = [
-  { size: 256, filters: 64 },
-  { size: 128, filters: 32 },
-];
 type Engine = 'onnxruntime' | 'libtensorflow' | 'keras';
 const EPSILON = 1e-5;
 const MATMUL = 2048;

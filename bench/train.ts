@@ -27,16 +27,8 @@ import { createPrng } from '../model/random';
 import { train } from '../model/train';
 import { FsStore } from '../storage';
 import { describeMachine } from './lib/machine';
+import { CONFIGS, type Config } from './lib/sizes';
 
-interface Config {
-  size: number;
-  filters: number;
-}
-
-const CONFIGS: Config[] = [
-  { size: 256, filters: 64 },
-  { size: 128, filters: 32 },
-];
 
 interface OursResult {
   trainImagesPerSecond: number;
