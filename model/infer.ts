@@ -12,6 +12,8 @@ import { CorruptObjectError, getJson, keys, ObjectNotFoundError, putJson, type S
 import { ExportCorruptError, ExportNotFoundError, InferenceInputError } from './errors';
 import { EXPORT_FORMAT_VERSION, ExportMetadataSchema, ONNX_FILE, onnxGenerator, type ExportMetadata } from './export';
 import type { WeightValues } from './fold';
+import { generatorLayers, generatorLayout } from './layout';
+import { layersModelNames, layersModelWeights } from './ops/layers';
 import { createGeneratorSession, type ExecutionProvider, type GeneratorSession } from './onnx-runtime';
 import { imagesToNchw, nchwToImages } from './pixels';
 
@@ -105,7 +107,7 @@ export async function loadExportedGeneratorWeights(store: Store, modelId: string
   const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
   const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData }));
   try {
-    return { weights: weightsOfLayersModel(model), metadata };
+    return { weights: weightsOfLayersModel(model, metadata.network), metadata };
   } finally {
     model.dispose();
   }
@@ -127,23 +129,24 @@ async function addOnnx(store: Store, modelId: string, metadata: ExportMetadata):
   return upgraded;
 }
 
-/** Layer weight order in tf.layers, by the suffix of our weight names. */
-const LAYER_WEIGHTS: Record<string, string[]> = {
-  conv: ['kernel', 'bias'],
-  convT: ['kernel', 'bias'],
-  bn: ['gamma', 'beta', 'moving_mean', 'moving_variance'],
-};
-
-function weightsOfLayersModel(model: tf.LayersModel): WeightValues {
+/** The generator's weights out of a tf.layers model of it, by the layer names the exporter gives (model/ops/layers.ts). */
+function weightsOfLayersModel(model: tf.LayersModel, network: ExportMetadata['network']): WeightValues {
   const weights: WeightValues = new Map();
-  for (const layer of model.layers) {
-    const values = layer.getWeights();
-    if (values.length === 0) continue;
-    const separator = layer.name.indexOf('_');
-    const prefix = `${layer.name.slice(0, separator)}/${layer.name.slice(separator + 1)}`;
-    const names = LAYER_WEIGHTS[layer.name.slice(separator + 1)];
-    if (!names) throw new ExportCorruptError(`unexpected layer ${layer.name} with weights in the export`);
-    values.forEach((value, i) => weights.set(`${prefix}/${names[i]}`, (value.dataSync() as Float32Array).slice()));
+  for (const layer of generatorLayers(generatorLayout(network))) {
+    const layerNames = layersModelNames(layer);
+    const order = layersModelWeights(layer);
+    const read = (layerName: string, names: string[]) => {
+      let values: tf.Tensor[];
+      try {
+        values = model.getLayer(layerName).getWeights();
+      } catch {
+        throw new ExportCorruptError(`the TF.js export has no layer ${layerName}`);
+      }
+      if (values.length !== names.length) throw new ExportCorruptError(`layer ${layerName} of the TF.js export has ${values.length} weights, expected ${names.length}`);
+      values.forEach((value, i) => weights.set(names[i], (value.dataSync() as Float32Array).slice()));
+    };
+    read(layerNames.conv, order.conv);
+    if (layerNames.batchNorm && order.batchNorm) read(layerNames.batchNorm, order.batchNorm);
   }
   return weights;
 }

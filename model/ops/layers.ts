@@ -11,6 +11,11 @@ import { KERNEL_SIZE, weightNames, type ConvLayer, type GeneratorLayout } from '
 import { generator, type NetworkOps } from '../networks';
 import type { BatchNormSettings } from './tfjs';
 
+/** The tf.layers layer names of one of our layers: its convolution, and its batch norm if it has one. */
+export function layersModelNames(layer: ConvLayer): { conv: string; batchNorm?: string } {
+  return { conv: `${layer.name}_${layer.transposed ? 'convT' : 'conv'}`, ...(layer.after === 'batchNorm' ? { batchNorm: `${layer.name}_bn` } : {}) };
+}
+
 class LayersOps implements NetworkOps<tf.SymbolicTensor> {
   /** Each layer with weights, and our names of its weights in the layer's order. */
   readonly weighted: Array<[tf.layers.Layer, string[]]> = [];
@@ -23,10 +28,10 @@ class LayersOps implements NetworkOps<tf.SymbolicTensor> {
   ) {}
 
   conv(x: tf.SymbolicTensor, layer: ConvLayer): tf.SymbolicTensor {
-    const names = weightNames(layer);
     this.last = layer.name;
+    const layerNames = layersModelNames(layer);
     const settings = {
-      name: `${layer.name}_${layer.transposed ? 'convT' : 'conv'}`,
+      name: layerNames.conv,
       filters: layer.outChannels,
       kernelSize: KERNEL_SIZE,
       strides: layer.stride,
@@ -35,11 +40,12 @@ class LayersOps implements NetworkOps<tf.SymbolicTensor> {
       kernelInitializer: 'zeros' as const, // overwritten by the weights; skips random init work
     };
     const conv = layer.transposed ? tf.layers.conv2dTranspose(settings) : tf.layers.conv2d(settings);
-    this.weighted.push([conv, layer.after === 'bias' ? [names.kernel, names.bias] : [names.kernel]]);
+    const weightOrder = layersModelWeights(layer);
+    this.weighted.push([conv, weightOrder.conv]);
     const y = conv.apply(x) as tf.SymbolicTensor;
     if (layer.after === 'bias') return y;
-    const norm = tf.layers.batchNormalization({ name: `${layer.name}_bn`, ...this.batchNorm });
-    this.weighted.push([norm, [names.gamma, names.beta, names.movingMean, names.movingVariance]]);
+    const norm = tf.layers.batchNormalization({ name: layerNames.batchNorm, ...this.batchNorm });
+    this.weighted.push([norm, weightOrder.batchNorm!]);
     return norm.apply(y) as tf.SymbolicTensor;
   }
 
@@ -56,6 +62,12 @@ class LayersOps implements NetworkOps<tf.SymbolicTensor> {
   private apply(layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.SymbolicTensor {
     return layer.apply(x) as tf.SymbolicTensor;
   }
+}
+
+/** Our names of a layer's weights in the order tf.layers keeps them (kernel, bias; gamma, beta, moving mean, moving variance). */
+export function layersModelWeights(layer: ConvLayer): { conv: string[]; batchNorm?: string[] } {
+  const names = weightNames(layer);
+  return layer.after === 'bias' ? { conv: [names.kernel, names.bias] } : { conv: [names.kernel], batchNorm: [names.gamma, names.beta, names.movingMean, names.movingVariance] };
 }
 
 /** The generator as a tf.layers model holding copies of `weights` (caller disposes). */
