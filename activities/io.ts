@@ -1,7 +1,9 @@
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { RuntimeConfig } from '../config/runtime';
 import { downloadImages, type UrlOutcome } from '../sources/download';
+import { rootsInsideFolders } from '../sources/folders';
+import { parseProviderOptions, type LocalFolderOptions, type ProviderContext } from '../sources/providers';
+import { chosenFolder } from '../sources/providers/local-folder';
 import { loadSearchResults, searchAndSave } from '../sources/search';
 import { getJson, keys, putJson, type Store } from '../storage';
 import {
@@ -20,8 +22,22 @@ const LineSchema = z.object({ line: z.string(), datasetId: z.string(), modelId: 
 export type LineRecord = z.infer<typeof LineSchema>;
 const lineKey = (line: string) => `lines/${line}/latest.json`;
 
-/** Network-bound activities: search and download. Secrets come from the worker's configuration. */
+/**
+ * Network-bound activities: search and download. Endpoints, keys, folders and allow-lists come
+ * from the worker's configuration; the run input only chooses among them (checked here again, as
+ * runs started before those rules, or workflows started directly, reach this worker too).
+ */
 export function createIoActivities(store: Store, config: RuntimeConfig) {
+  const denyHosts = ownServices(config);
+  const sources = (signal: AbortSignal): ProviderContext => ({
+    secrets: { googleApiKey: config.providers.googleApiKey, googleCx: config.providers.googleCx },
+    endpoints: { openverse: config.providers.openverseBaseUrl, wikimedia: config.providers.wikimediaBaseUrl, google: config.providers.googleBaseUrl },
+    folders: config.folders,
+    denyHosts,
+    store,
+    signal,
+    http: { userAgent: config.download.userAgent, idleTimeoutMs: config.download.idleTimeoutSeconds * 1000 },
+  });
   return {
     /**
      * Searches once per run: the results are saved before any download, and the run remembers which
@@ -32,13 +48,12 @@ export function createIoActivities(store: Store, config: RuntimeConfig) {
       const done = await readIfPresent(store, recordKey, ScrapeRecordSchema);
       if (done) return { searchKey: done.searchKey, found: done.found, truncated: done.truncated };
       const hb = heartbeater();
-      const saved = await searchAndSave(
-        store,
-        input.provider,
-        { query: input.query, maxItems: input.maxItems, options: input.providerOptions },
-        { date: new Date(), context: { secrets: config.providers, store, signal: hb.signal, http: { userAgent: config.download.userAgent } } },
-      );
-      const localRoots = input.provider === 'local-folder' && typeof input.providerOptions.path === 'string' ? [resolve(input.providerOptions.path)] : [];
+      const context = sources(hb.signal);
+      // Throws ProviderConfigError (not retried) naming the option at fault: an endpoint, a folder not configured.
+      const options = parseProviderOptions(input.provider, input.providerOptions);
+      // The downloader reads file: URLs only inside the folder this run chose.
+      const localRoots = input.provider === 'local-folder' ? [(await chosenFolder(options as LocalFolderOptions, context)).target] : [];
+      const saved = await searchAndSave(store, input.provider, { query: input.query, maxItems: input.maxItems, options }, { date: new Date(), context });
       const record: ScrapeRecord = { searchKey: saved.key, found: saved.count, truncated: saved.truncated?.reason, localRoots };
       await putJson(store, recordKey, record);
       return { searchKey: saved.key, found: saved.count, truncated: saved.truncated?.reason };
@@ -72,8 +87,12 @@ export function createIoActivities(store: Store, config: RuntimeConfig) {
       const result = await downloadImages(store, items, {
         concurrency: config.workers.io.concurrency,
         allowHosts: config.download.allowHosts,
+        denyHosts,
+        idleTimeoutMs: config.download.idleTimeoutSeconds * 1000,
+        urlBudgetMs: config.download.urlBudgetSeconds * 1000,
         userAgent: config.download.userAgent,
-        localRoots: scrape.localRoots,
+        // A record in the store cannot widen what this worker reads: only roots inside its configured folders.
+        localRoots: await rootsInsideFolders(scrape.localRoots, config.folders),
         known,
         verifyKnown: false,
         signal: hb.signal,
@@ -104,6 +123,16 @@ export function createIoActivities(store: Store, config: RuntimeConfig) {
 }
 
 export type IoActivities = ReturnType<typeof createIoActivities>;
+
+/** The deployment's own services (`host:port`): no image URL, search result or redirect may reach them. */
+export function ownServices(config: RuntimeConfig): string[] {
+  const hosts = [config.temporal.address];
+  if (config.store.kind === 's3') {
+    const endpoint = new URL(config.store.endpoint);
+    hosts.push(`${endpoint.hostname}:${endpoint.port || (endpoint.protocol === 'https:' ? '443' : '80')}`);
+  }
+  return hosts;
+}
 
 function counts(outcomes: readonly UrlOutcome[]) {
   const { downloaded, duplicates, failed } = summariseOutcomes(outcomes);

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { DEFAULT_ENDPOINTS, FolderNameSchema } from '../sources/providers/options';
 
 /**
  * Runtime configuration of workers, the CLI and the demo: where Temporal and the store are, and
- * how each queue's worker runs. Secrets (S3 keys, provider API keys) live only here, read by the
- * processes that need them; they never travel in workflow inputs or histories.
+ * how each queue's worker runs. Secrets (S3 keys, provider API keys), search endpoints and local
+ * folders live only here, read by the processes that need them; they never travel in workflow
+ * inputs or histories, and a run input can only choose among the names configured here.
  */
 const TaskQueuesSchema = z
   .object({
@@ -75,21 +77,36 @@ export const RuntimeConfigSchema = z.object({
       allowHosts: z
         .array(z.string().min(1))
         .default([])
-        .describe('hosts (or host:port) allowed even though they resolve to loopback/private addresses'),
+        .describe(
+          'private hosts (or host:port) image URLs may name although they resolve to loopback/private addresses; not reachable through a redirect from another host, and never the store',
+        ),
       userAgent: z
         .string()
         .min(1)
         .optional()
         .describe("User-Agent of searches and downloads; Wikimedia asks for contact details, e.g. 'my-flowers/1.0 (me@example.org)'"),
+      idleTimeoutSeconds: z.coerce.number().positive().max(3600).default(15).describe('a download or search request that receives no bytes for this long is dropped'),
+      urlBudgetSeconds: z.coerce.number().positive().max(3600).default(90).describe("one image URL's time across all its attempts and the waits between them"),
     })
     .prefault({}),
   providers: z
     .object({
+      openverseBaseUrl: endpoint(DEFAULT_ENDPOINTS.openverse).describe('the Openverse API runs search (e.g. a self-hosted mirror); trusted for searches only'),
+      wikimediaBaseUrl: endpoint(DEFAULT_ENDPOINTS.wikimedia).describe('the MediaWiki API runs search; trusted for searches only'),
+      googleBaseUrl: endpoint(DEFAULT_ENDPOINTS.google).describe('the Custom Search endpoint; the only host the Google key is sent to'),
       googleApiKey: z.string().min(1).optional().describe('secret'),
-      googleCx: z.string().min(1).optional(),
+      googleCx: z.string().min(1).optional().describe('Google search engine id'),
     })
     .prefault({}),
+  folders: z
+    .record(FolderNameSchema, z.string().min(1))
+    .default({})
+    .describe('local folders runs may read images and URL lists from, by name (local-folder and url-list name them); none by default'),
 });
+
+function endpoint(fallback: string) {
+  return z.url({ protocol: /^https?$/ }).default(fallback);
+}
 
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 export type StoreConfig = RuntimeConfig['store'];

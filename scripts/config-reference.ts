@@ -4,12 +4,15 @@
  *   npx tsx scripts/config-reference.ts
  */
 import { z } from 'zod';
+import { RUN_LIMITS } from '../config/limits';
 import { RunInputSchema } from '../config/run-input';
 import { RuntimeConfigSchema } from '../config/runtime';
+import { PROVIDER_OPTIONS } from '../sources/providers/options';
 
 interface JsonSchema {
   type?: string | string[];
   properties?: Record<string, JsonSchema>;
+  additionalProperties?: JsonSchema | boolean;
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
   enum?: unknown[];
@@ -18,6 +21,7 @@ interface JsonSchema {
   description?: string;
   items?: JsonSchema;
   minimum?: number;
+  exclusiveMinimum?: number;
   maximum?: number;
   pattern?: string;
 }
@@ -29,7 +33,8 @@ function typeOf(schema: JsonSchema): string {
   if (variants) return [...new Set(variants.map(typeOf))].join(' \\| ');
   if (schema.type === 'array') return `${schema.items ? typeOf(schema.items) : 'any'}[]`;
   // zod's .int() adds ±MAX_SAFE_INTEGER bounds: noise in a reference table.
-  const min = schema.minimum !== undefined && schema.minimum > Number.MIN_SAFE_INTEGER ? schema.minimum : undefined;
+  const min =
+    schema.exclusiveMinimum !== undefined ? `>${schema.exclusiveMinimum}` : schema.minimum !== undefined && schema.minimum > Number.MIN_SAFE_INTEGER ? schema.minimum : undefined;
   const max = schema.maximum !== undefined && schema.maximum < Number.MAX_SAFE_INTEGER ? schema.maximum : undefined;
   const range = min !== undefined || max !== undefined ? ` ${min ?? ''}..${max ?? ''}` : '';
   return `${Array.isArray(schema.type) ? schema.type.join('\\|') : (schema.type ?? 'any')}${range}`;
@@ -45,6 +50,12 @@ function rows(schema: JsonSchema, path: string[], envName: ((path: string[]) => 
     for (const [key, child] of Object.entries(schema.properties)) rows(child, [...path, key], envName, out);
     return;
   }
+  // A record keyed by names the operator chooses (folders.<name>): one row for every entry.
+  if (typeof schema.additionalProperties === 'object' && !schema.properties) {
+    const { additionalProperties: entry, ...record } = schema;
+    rows({ ...entry, default: record.default, description: record.description }, [...path, '<name>'], envName, out);
+    return;
+  }
   const name = path.join('.');
   if (out.some((row) => row.startsWith(`| \`${name}\``)) && !variants) return;
   const env = envName ? ` | \`${envName(path)}\`` : '';
@@ -54,12 +65,35 @@ function rows(schema: JsonSchema, path: string[], envName: ((path: string[]) => 
 
 const toEnv = (path: string[]) => `BLOOMSIGHT_${path.map((p) => p.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()).join('__')}`;
 
+const LIMITS_TEXT = `Limits: the whole input at most ${RUN_LIMITS.inputChars} characters of JSON; \`maxItems\` at most ${RUN_LIMITS.maxItems}; a url-list at most ${RUN_LIMITS.inlineUrls} URLs inline, or ${RUN_LIMITS.listUrls} distinct URLs and ${RUN_LIMITS.listBytes} bytes from the store or a folder; URLs at most ${RUN_LIMITS.urlChars} characters.`;
+
 export function configReference(): string {
   const runtime: string[] = ['| field | environment variable | type | default | meaning |', '|---|---|---|---|---|'];
   rows(z.toJSONSchema(RuntimeConfigSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema, [], toEnv, runtime);
   const input: string[] = ['| field | type | default | meaning |', '|---|---|---|---|'];
   rows(z.toJSONSchema(RunInputSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema, [], undefined, input);
-  return ['### Runtime configuration (workers, CLI)', '', ...runtime, '', '### Run input (`learnToSee`)', '', ...input, ''].join('\n');
+  const options: string[] = ['| provider.option | type | default | meaning |', '|---|---|---|---|'];
+  for (const [provider, schema] of Object.entries(PROVIDER_OPTIONS)) {
+    rows(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema, [provider], undefined, options);
+  }
+  return [
+    '### Runtime configuration (workers, CLI)',
+    '',
+    ...runtime,
+    '',
+    '### Run input (`learnToSee`)',
+    '',
+    LIMITS_TEXT,
+    '',
+    ...input,
+    '',
+    '### Provider options (`providerOptions`)',
+    '',
+    'Endpoints, API keys and folders are not among them: they are worker configuration above.',
+    '',
+    ...options,
+    '',
+  ].join('\n');
 }
 
 if (require.main === module) process.stdout.write(configReference());

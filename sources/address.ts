@@ -34,6 +34,22 @@ export function isIpLiteral(host: string): boolean {
   return isIPv4(bare) || isIPv6(bare);
 }
 
+/**
+ * One spelling per address, for comparing them: IPv4 dotted, IPv4-mapped IPv6 as IPv4, other IPv6
+ * as eight lowercase hex groups; brackets and zone ids dropped. Anything else is lowercased.
+ */
+export function canonicalAddress(ip: string): string {
+  const address = ip.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  if (isIPv4(address)) return address;
+  if (!isIPv6(address)) return address.toLowerCase();
+  const groups = parseIPv6(address);
+  if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
+    const v4 = embeddedIPv4(groups, 6);
+    return [v4 >>> 24, (v4 >>> 16) & 0xff, (v4 >>> 8) & 0xff, v4 & 0xff].join('.');
+  }
+  return groups.map((group) => group.toString(16)).join(':');
+}
+
 function parseIPv4(address: string): number {
   return address.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
 }

@@ -1,7 +1,10 @@
+import { canonicalAddress, isIpLiteral } from './address';
+
 /**
- * The download allow-list (config `download.allowHosts`): entries `host` or `host:port` that may
- * be fetched although they are, or resolve to, loopback/private addresses — a local S3 server, a
- * test fixture server. An entry without a port allows every port of that host.
+ * An allow-list: entries `host` or `host:port` that may be fetched although they are, or resolve
+ * to, loopback/private addresses — a private image mirror (config `download.allowHosts`), a
+ * configured search endpoint, a test fixture server. An entry without a port allows every port of
+ * that host. Each purpose has its own list: a host allowed for searches is not allowed for images.
  */
 export class AllowList {
   private readonly entries: ReadonlyArray<{ host: string; port?: string }>;
@@ -21,11 +24,60 @@ export class AllowList {
   }
 }
 
+/**
+ * Hosts no request may reach, whatever an allow-list says, not even through a redirect: the
+ * deployment's own services (the store's endpoint, the Temporal frontend). Matched by name and
+ * port before connecting, and by every address the names resolve to (so `127.0.0.1:9000` or a
+ * DNS alias cannot reach `minio:9000` either).
+ */
+export class DenyList {
+  private readonly entries: ReadonlyArray<{ host: string; port?: string }>;
+  private readonly addresses = new Set<string>();
+  private loading?: Promise<void>;
+
+  constructor(entries: readonly string[] = []) {
+    this.entries = entries.map(parseEntry);
+    for (const entry of this.entries) if (isIpLiteral(entry.host)) this.addresses.add(addressKey(entry.host, entry.port));
+  }
+
+  get isEmpty(): boolean {
+    return this.entries.length === 0;
+  }
+
+  /** The URL's own host and port name a denied service. */
+  matchesName(host: string, port: number): boolean {
+    const wanted = normaliseHost(host);
+    return this.entries.some((entry) => entry.host === wanted && (entry.port === undefined || entry.port === String(port)));
+  }
+
+  /** An address (as resolved or connected to) of a denied service; call `load` first. */
+  matchesAddress(address: string, port: number): boolean {
+    return this.addresses.has(addressKey(address, String(port))) || this.addresses.has(addressKey(address, undefined));
+  }
+
+  /** Resolves the named entries once; a name that does not resolve is still matched by name. */
+  load(resolve: (hostname: string) => Promise<ReadonlyArray<{ address: string }>>): Promise<void> {
+    this.loading ??= Promise.all(
+      this.entries
+        .filter((entry) => !isIpLiteral(entry.host))
+        .map(async (entry) => {
+          const resolved = await resolve(entry.host).catch(() => []);
+          for (const { address } of resolved) this.addresses.add(addressKey(address, entry.port));
+        }),
+    ).then(() => undefined);
+    return this.loading;
+  }
+}
+
+function addressKey(address: string, port: string | undefined): string {
+  return `${canonicalAddress(address)}|${port ?? '*'}`;
+}
+
 /** Thrown for an allow-list entry that is not `host` or `host:port`. */
 export class InvalidAllowHostError extends Error {
   override readonly name = 'InvalidAllowHostError';
   constructor(readonly entry: string) {
-    super(`invalid download.allowHosts entry ${JSON.stringify(entry)}: expected host or host:port`);
+    super(`invalid host entry ${JSON.stringify(entry)}: expected host or host:port`);
   }
 }
 

@@ -9,10 +9,11 @@ import { z } from 'zod';
 import { sha256 } from '../storage/checksum';
 import { keys } from '../storage/keys';
 import type { Store } from '../storage/store';
-import { AllowList } from './allow-list';
+import { AllowList, DenyList } from './allow-list';
 import { backoffDelay, sleep } from './backoff';
 import { IMAGE_REJECTIONS, ImageRejectedError, readImageHeader, verifyDecodes } from './image-check';
 import { HostLimiter, Semaphore } from './limiter';
+import { redactUrl } from './redact';
 import { SAFE_FETCH_REASONS, safeFetch, SafeFetchError, type ResolveHost } from './safe-fetch';
 import { EXTENSION, type ImageFormat } from './sniff';
 
@@ -21,7 +22,8 @@ import { EXTENSION, type ImageFormat } from './sniff';
  * checked the same way: magic-byte sniffing, a header-only pixel-count check against
  * decompression bombs, a full decode, then content-addressed storage (`images/raw/<sha256>.<ext>`)
  * so every distinct image is stored exactly once. Per-URL problems never throw: they are recorded
- * as failures with a reason. Library code: knows nothing of Temporal.
+ * as failures with a reason. Each URL has a time budget across all its attempts, and a server
+ * that stops sending is let go after the idle timeout. Library code: knows nothing of Temporal.
  */
 
 export const DOWNLOAD_FAILURE_REASONS = [
@@ -91,6 +93,10 @@ export interface DownloadOptions {
   decodeConcurrency?: number;
   connectTimeoutMs?: number; // default 10 s
   totalTimeoutMs?: number; // per attempt, redirects included; default 60 s
+  /** No bytes for this long once connected ends the attempt. Default 15 s. */
+  idleTimeoutMs?: number;
+  /** One URL's time across all its attempts and the waits between them, from its first attempt. Default 90 s. */
+  urlBudgetMs?: number;
   /** Largest accepted file. Default 25 MiB. */
   maxBytes?: number;
   /** Largest accepted width×height, judged from the header before decoding. Default 50 M. */
@@ -100,8 +106,10 @@ export interface DownloadOptions {
   retries?: number;
   retryBaseDelayMs?: number; // default 1 s, doubling
   retryMaxDelayMs?: number; // default 30 s, also caps Retry-After
-  /** `host` / `host:port` allowed although non-public (config `download.allowHosts`). */
+  /** `host` / `host:port` image URLs may name although non-public (config `download.allowHosts`); not through redirects from elsewhere. */
   allowHosts?: readonly string[];
+  /** `host` / `host:port` never fetched, whatever the URL or a redirect says: the store's endpoint, Temporal. */
+  denyHosts?: readonly string[];
   /** Folders `file:` URLs may read from (the local-folder provider's folder). Default: none, so file URLs are refused. */
   localRoots?: readonly string[];
   /**
@@ -161,6 +169,7 @@ const CONTENT_TYPE: Record<ImageFormat, string> = {
 class DownloadRun {
   private readonly settings;
   private readonly allow: AllowList;
+  private readonly deny: DenyList;
   private readonly requests: Semaphore;
   private readonly decodes: Semaphore;
   private readonly hosts: HostLimiter;
@@ -181,10 +190,12 @@ class DownloadRun {
       maxBytes: options.maxBytes ?? 25 * 1024 * 1024,
       maxPixels: options.maxPixels ?? 50_000_000,
       retries: options.retries ?? 3,
+      urlBudgetMs: options.urlBudgetMs ?? 90_000,
       backoff: { baseDelayMs: options.retryBaseDelayMs ?? 1000, maxDelayMs: options.retryMaxDelayMs ?? 30_000 },
     };
     const concurrency = options.concurrency ?? 8;
     this.allow = new AllowList(options.allowHosts);
+    this.deny = new DenyList(options.denyHosts);
     this.requests = new Semaphore(concurrency);
     this.decodes = new Semaphore(options.decodeConcurrency ?? availableParallelism());
     this.hosts = new HostLimiter(options.perHostConcurrency ?? 4, options.perHostRequestsPerSecond);
@@ -288,9 +299,11 @@ class DownloadRun {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       return failure(url, 'bad-scheme', `scheme ${parsed.protocol} is not http, https or file`, 0);
     }
+    // Set when the first attempt starts (not while queued behind other URLs of the same host).
+    const budget: { deadline?: number } = {};
     for (let attempt = 1; ; attempt++) {
       try {
-        const bytes = await this.fetchOnce(parsed);
+        const bytes = await this.fetchOnce(parsed, budget);
         return await this.accept(url, bytes);
       } catch (error) {
         // Cancelled: not this URL's outcome, so nothing is recorded for it.
@@ -299,24 +312,35 @@ class DownloadRun {
         if (!failed) throw error; // the store or a bug: not this URL's fault
         if (!failed.retryable || attempt > this.settings.retries || this.controller.signal.aborted) return failed;
         const retryAfter = error instanceof SafeFetchError ? error.retryAfterMs : undefined;
-        await sleep(backoffDelay(attempt, this.settings.backoff, retryAfter), this.controller.signal);
+        const wait = backoffDelay(attempt, this.settings.backoff, retryAfter);
+        if (Date.now() + wait >= (budget.deadline ?? Infinity)) return { ...failed, detail: `${failed.detail}; ${this.budgetSpent()}` };
+        await sleep(wait, this.controller.signal);
       }
     }
   }
 
-  private async fetchOnce(url: URL): Promise<Buffer> {
+  private budgetSpent(): string {
+    return `gave up: the ${Math.round(this.settings.urlBudgetMs / 100) / 10} s budget for this URL is spent`;
+  }
+
+  private async fetchOnce(url: URL, budget: { deadline?: number }): Promise<Buffer> {
     const signal = this.controller.signal;
     const releaseHost = await this.hosts.acquire(url.host, signal);
     try {
       const releaseRequest = await this.requests.acquire();
       try {
         signal.throwIfAborted();
+        budget.deadline ??= Date.now() + this.settings.urlBudgetMs;
+        const left = budget.deadline - Date.now();
+        if (left <= 0) throw new SafeFetchError('timeout', this.budgetSpent(), redactUrl(url));
         const response = await safeFetch(url, {
           connectTimeoutMs: this.options.connectTimeoutMs,
-          totalTimeoutMs: this.options.totalTimeoutMs,
+          idleTimeoutMs: this.options.idleTimeoutMs,
+          totalTimeoutMs: Math.min(this.options.totalTimeoutMs ?? 60_000, left),
           maxBytes: this.settings.maxBytes,
           maxRedirects: this.options.maxRedirects,
           allowHosts: this.allow,
+          denyHosts: this.deny,
           userAgent: this.options.userAgent,
           headers: { accept: 'image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8,*/*;q=0.5' },
           signal,
@@ -392,8 +416,9 @@ class DownloadRun {
   }
 }
 
+/** A failed outcome; a `data:` URL is kept only as its media type and length (its payload could be megabytes, or private). */
 function failure(url: string, reason: DownloadFailureReason, detail: string, attempts: number, retryable = false): DownloadFailure {
-  return { outcome: 'failed', url, reason, detail, attempts, retryable };
+  return { outcome: 'failed', url: /^\s*data:/i.test(url) ? redactUrl(url) : url, reason, detail, attempts, retryable };
 }
 
 /** A URL's own failure, or undefined for errors that are not about this URL (store, bugs). */

@@ -3,22 +3,28 @@ import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import https from 'node:https';
 import type { LookupFunction, Socket } from 'node:net';
 import { classifyAddress, isIpLiteral } from './address';
-import { AllowList } from './allow-list';
+import { AllowList, DenyList } from './allow-list';
 import { parseRetryAfter } from './backoff';
+import { redactUrl } from './redact';
 
 /**
- * A GET for URLs nobody vetted (search results, redirects): http/https only, connect and total
- * timeouts, a body size cap, manual redirects with a cap and loop detection, and address checks
- * at connect time — on every hop, on the address actually connected to — so a URL or a DNS
+ * A GET for URLs nobody vetted (search results, redirects): http/https only, connect, idle and
+ * total timeouts, a body size cap, manual redirects with a cap and loop detection, and address
+ * checks at connect time — on every hop, on the address actually connected to — so a URL or a DNS
  * answer cannot point us at loopback, the private network or a cloud metadata service.
+ *
+ * An allow-list entry covers the URL as given and redirects within the same host and port, never a
+ * redirect arriving from elsewhere: a public server cannot bounce us onto an allowed private host.
+ * A deny-list (the deployment's own services) wins over everything.
  */
 
 export const SAFE_FETCH_REASONS = [
-  'timeout', // connect or total deadline passed
+  'timeout', // connect, idle or total deadline passed
   'too-large', // Content-Length or the body itself exceeded maxBytes
   'too-many-redirects', // more than maxRedirects hops
   'redirect-loop', // a redirect led back to a URL already visited
-  'blocked-address', // the host is or resolves to a non-public address not on the allow-list
+  'blocked-address', // the host is or resolves to a non-public address not on the allow-list, or to a denied service
+  'blocked-redirect', // a redirect to another origin from a request that must stay on its origin (it carries a key)
   'http-status', // the final response was not 2xx (status and Retry-After on the error)
   'bad-scheme', // not http/https, or an unusable URL / Location
   'connection', // DNS failure, refused, reset before a response, TLS failure
@@ -29,7 +35,8 @@ export type SafeFetchReason = (typeof SAFE_FETCH_REASONS)[number];
 
 /**
  * Thrown by safeFetch for every failure, with a `reason` code. The message and `url` carry the
- * URL without its query string, so API keys in queries never reach logs or error records.
+ * URL redacted (query values, user info and `data:` payloads removed), so API keys in queries
+ * never reach logs or error records.
  */
 export class SafeFetchError extends Error {
   override readonly name = 'SafeFetchError';
@@ -65,14 +72,20 @@ export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>;
 export interface SafeFetchOptions {
   /** Until the TCP connection is up. Default 10 s. */
   connectTimeoutMs?: number;
+  /** Longest wait for the next bytes once connected (headers or body). Default 15 s. */
+  idleTimeoutMs?: number;
   /** For the whole fetch, all redirects included. Default 60 s. */
   totalTimeoutMs?: number;
   /** Largest body accepted. Default 50 MiB. */
   maxBytes?: number;
   /** Redirects followed before giving up. Default 5. */
   maxRedirects?: number;
-  /** `host` or `host:port` entries allowed although non-public (config `download.allowHosts`). */
+  /** `host` or `host:port` entries allowed although non-public, for the URL as given and redirects within it. */
   allowHosts?: readonly string[] | AllowList;
+  /** `host` or `host:port` entries never reached, not even by redirect or DNS alias (the store, Temporal). */
+  denyHosts?: readonly string[] | DenyList;
+  /** Refuse redirects to another origin (scheme, host, port): for requests that carry a key. */
+  sameOriginRedirectsOnly?: boolean;
   headers?: Record<string, string>;
   userAgent?: string;
   signal?: AbortSignal;
@@ -102,8 +115,10 @@ const ERROR_BODY_LIMIT = 64 * 1024;
 
 interface Settings {
   connectTimeoutMs: number;
+  idleTimeoutMs: number;
   maxBytes: number;
   allow: AllowList;
+  deny: DenyList;
   headers: Record<string, string>;
   signal?: AbortSignal;
   agents: { http?: http.Agent; https?: https.Agent };
@@ -115,8 +130,10 @@ type Hop = { kind: 'redirect'; location: string } | { kind: 'response'; status: 
 export async function safeFetch(input: string | URL, options: SafeFetchOptions = {}): Promise<SafeResponse> {
   const settings: Settings = {
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 15_000,
     maxBytes: options.maxBytes ?? 50 * 1024 * 1024,
     allow: options.allowHosts instanceof AllowList ? options.allowHosts : new AllowList(options.allowHosts),
+    deny: options.denyHosts instanceof DenyList ? options.denyHosts : new DenyList(options.denyHosts),
     headers: {
       'user-agent': options.userAgent ?? DEFAULT_USER_AGENT,
       accept: '*/*',
@@ -131,11 +148,16 @@ export async function safeFetch(input: string | URL, options: SafeFetchOptions =
   const deadline = Date.now() + (options.totalTimeoutMs ?? 60_000);
   const maxRedirects = options.maxRedirects ?? 5;
 
-  let url = parseUrl(String(input));
+  if (!settings.deny.isEmpty) await settings.deny.load(settings.resolve);
+
+  const first = parseUrl(String(input));
+  let url = first;
+  // The allow-list covers the first hop, and later hops only while they stay on its host and port.
+  let allowListApplies = true;
   const visited = new Set([withoutHash(url)]);
   const redirects: string[] = [];
   for (;;) {
-    const hop = await fetchHop(url, settings, deadline);
+    const hop = await fetchHop(url, settings, deadline, allowListApplies);
     if (hop.kind === 'response') return { url: url.href, status: hop.status, headers: hop.headers, body: hop.body, redirects };
     let next: URL;
     try {
@@ -149,20 +171,21 @@ export async function safeFetch(input: string | URL, options: SafeFetchOptions =
     if (redirects.length >= maxRedirects) {
       throw new SafeFetchError('too-many-redirects', `more than ${maxRedirects} redirects`, redact(url));
     }
+    if (options.sameOriginRedirectsOnly && next.origin !== first.origin) {
+      throw new SafeFetchError('blocked-redirect', `redirect to another origin ${redact(next)} refused: this request carries a key for ${first.host} only`, redact(url));
+    }
+    allowListApplies &&= sameHostAndPort(next, url);
     visited.add(withoutHash(next));
     redirects.push(next.href);
     url = next;
   }
 }
 
-/** The URL as safe to log: origin and path, never the query (API keys live there). */
-export function redact(url: URL | string): string {
-  try {
-    const parsed = typeof url === 'string' ? new URL(url) : url;
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname}${parsed.search ? '?…' : ''}`;
-  } catch {
-    return String(url).replace(/[?#].*$/, '?…');
-  }
+/** The URL as safe to log: query values, user info and `data:` payloads removed (see redactUrl). */
+export const redact = redactUrl;
+
+function sameHostAndPort(a: URL, b: URL): boolean {
+  return bareHost(a).toLowerCase() === bareHost(b).toLowerCase() && effectivePort(a) === effectivePort(b);
 }
 
 function parseUrl(text: string): URL {
@@ -192,24 +215,32 @@ function systemResolve(hostname: string): Promise<LookupAddress[]> {
   );
 }
 
-function isPermitted(address: string, port: number, allow: AllowList): boolean {
-  return classifyAddress(address) === 'public' || allow.allows(address, port);
+/** Public, or on the allow-list (when it applies to this hop), and never a denied service. */
+function isPermitted(address: string, port: number, settings: Settings, allowListApplies: boolean): boolean {
+  if (settings.deny.matchesAddress(address, port)) return false;
+  return classifyAddress(address) === 'public' || (allowListApplies && settings.allow.allows(address, port));
+}
+
+function describeAddress(address: string, port: number, settings: Settings): string {
+  return settings.deny.matchesAddress(address, port) ? 'a service of this deployment: the store or Temporal' : classifyAddress(address);
 }
 
 /**
  * The lookup net.connect uses: resolves, drops every address that is not permitted, and hands
  * only the rest to the socket — so the address checked is the address connected to.
  */
-function guardedLookup(url: URL, port: number, settings: Settings, hostAllowed: boolean): LookupFunction {
+function guardedLookup(url: URL, port: number, settings: Settings, hostAllowed: boolean, allowListApplies: boolean): LookupFunction {
   return (hostname, options, callback) => {
     settings.resolve(hostname).then(
       (resolved) => {
         const family = options.family === 4 || options.family === 6 ? options.family : undefined;
         const candidates = resolved.filter((entry) => family === undefined || entry.family === family);
-        const permitted = hostAllowed ? candidates : candidates.filter((entry) => isPermitted(entry.address, port, settings.allow));
+        const permitted = candidates.filter((entry) =>
+          hostAllowed ? !settings.deny.matchesAddress(entry.address, port) : isPermitted(entry.address, port, settings, allowListApplies),
+        );
         if (permitted.length === 0) {
-          const detail = candidates.map((entry) => `${entry.address} (${classifyAddress(entry.address)})`).join(', ') || 'no addresses';
-          const error = new SafeFetchError('blocked-address', `${hostname} resolves only to non-public addresses: ${detail}`, redact(url));
+          const detail = candidates.map((entry) => `${entry.address} (${describeAddress(entry.address, port, settings)})`).join(', ') || 'no addresses';
+          const error = new SafeFetchError('blocked-address', `${hostname} resolves only to refused addresses: ${detail}`, redact(url));
           callback(error as unknown as NodeJS.ErrnoException, '', 0);
           return;
         }
@@ -221,17 +252,21 @@ function guardedLookup(url: URL, port: number, settings: Settings, hostAllowed: 
   };
 }
 
-function fetchHop(url: URL, settings: Settings, deadline: number): Promise<Hop> {
+function fetchHop(url: URL, settings: Settings, deadline: number, allowListApplies: boolean): Promise<Hop> {
   const where = redact(url);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return Promise.reject(new SafeFetchError('bad-scheme', `scheme ${url.protocol} is not http or https`, where));
   }
   const host = bareHost(url);
   const port = effectivePort(url);
-  const hostAllowed = settings.allow.allows(host, port);
+  if (settings.deny.matchesName(host, port) || (isIpLiteral(host) && settings.deny.matchesAddress(host, port))) {
+    return Promise.reject(new SafeFetchError('blocked-address', `${host}:${port} is a service of this deployment (the store or Temporal): never fetched`, where));
+  }
+  const hostAllowed = allowListApplies && settings.allow.allows(host, port);
   // Literal IPs skip DNS (and so the guarded lookup): check them here.
-  if (!hostAllowed && isIpLiteral(host) && !isPermitted(host, port, settings.allow)) {
-    return Promise.reject(new SafeFetchError('blocked-address', `${host} is a ${classifyAddress(host)} address`, where));
+  if (!hostAllowed && isIpLiteral(host) && !isPermitted(host, port, settings, allowListApplies)) {
+    const why = allowListApplies || !settings.allow.allows(host, port) ? `a ${classifyAddress(host)} address` : 'allowed only when named directly, not through a redirect from elsewhere';
+    return Promise.reject(new SafeFetchError('blocked-address', `${host} is ${why}`, where));
   }
   const remaining = deadline - Date.now();
   if (remaining <= 0) return Promise.reject(new SafeFetchError('timeout', 'total timeout before redirect', where));
@@ -248,12 +283,13 @@ function fetchHop(url: URL, settings: Settings, deadline: number): Promise<Hop> 
       method: 'GET',
       headers: settings.headers,
       agent: (url.protocol === 'https:' ? settings.agents.https : settings.agents.http) ?? false,
-      lookup: guardedLookup(url, port, settings, hostAllowed),
+      lookup: guardedLookup(url, port, settings, hostAllowed, allowListApplies),
     });
 
     const cleanup = () => {
       clearTimeout(connectTimer);
       clearTimeout(totalTimer);
+      clearTimeout(idleTimer);
       settings.signal?.removeEventListener('abort', onAbort);
     };
     const fail = (error: SafeFetchError) => {
@@ -276,16 +312,23 @@ function fetchHop(url: URL, settings: Settings, deadline: number): Promise<Hop> 
       settings.connectTimeoutMs,
     );
     const totalTimer = setTimeout(() => fail(new SafeFetchError('timeout', 'total timeout', where)), remaining);
+    // Started once connected, restarted by every byte: a server that sends headers and stalls is let go.
+    let idleTimer: NodeJS.Timeout | undefined;
+    const stillAlive = () => {
+      clearTimeout(idleTimer);
+      if (settled) return;
+      idleTimer = setTimeout(() => fail(new SafeFetchError('timeout', `no data for ${settings.idleTimeoutMs} ms`, where)), settings.idleTimeoutMs);
+    };
     settings.signal?.addEventListener('abort', onAbort, { once: true });
 
     request.on('socket', (socket: Socket) => {
       const onConnected = () => {
         clearTimeout(connectTimer);
+        stillAlive();
         // Belt and braces behind the guarded lookup: the peer we actually reached.
         const remote = socket.remoteAddress;
-        if (!hostAllowed && remote && !isPermitted(remote, port, settings.allow)) {
-          fail(new SafeFetchError('blocked-address', `connected to ${remote} (${classifyAddress(remote)})`, where));
-        }
+        const refused = remote && (hostAllowed ? settings.deny.matchesAddress(remote, port) : !isPermitted(remote, port, settings, allowListApplies));
+        if (refused) fail(new SafeFetchError('blocked-address', `connected to ${remote} (${describeAddress(remote, port, settings)})`, where));
       };
       if (socket.connecting) socket.once('connect', onConnected);
       else onConnected(); // a pooled socket, checked when it first connected
@@ -295,7 +338,8 @@ function fetchHop(url: URL, settings: Settings, deadline: number): Promise<Hop> 
     });
     request.on('response', (response: IncomingMessage) => {
       clearTimeout(connectTimer);
-      readResponse(response, url, settings, { fail, succeed });
+      stillAlive();
+      readResponse(response, url, settings, { fail, succeed, stillAlive });
     });
     request.end();
   });
@@ -305,7 +349,7 @@ function readResponse(
   response: IncomingMessage,
   url: URL,
   settings: Settings,
-  done: { fail: (error: SafeFetchError) => void; succeed: (hop: Hop) => void },
+  done: { fail: (error: SafeFetchError) => void; succeed: (hop: Hop) => void; stillAlive: () => void },
 ): void {
   const where = redact(url);
   const status = response.statusCode ?? 0;
@@ -332,6 +376,7 @@ function readResponse(
   const chunks: Buffer[] = [];
   let received = 0;
   response.on('data', (chunk: Buffer) => {
+    done.stillAlive();
     received += chunk.length;
     if (received > limit) {
       // An error page's body is only a hint: keep what fits and report the status.

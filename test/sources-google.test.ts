@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProviderAuthError, ProviderConfigError, ProviderUnavailableError, runSearch, type ProviderContext } from '../sources/providers';
+import { ProviderAuthError, ProviderConfigError, ProviderRequestError, ProviderUnavailableError, runSearch, type ProviderContext } from '../sources/providers';
 import { sendJson, startServer, type TestServer } from './helpers/http-fixtures';
 
 const GOOD_KEY = 'AIzaSyTEST-good-key-0123456789';
@@ -99,8 +99,9 @@ function googleHandler(totals: Record<string, number>) {
 describe('google provider', () => {
   let server: TestServer;
   const totals = { flowers: 250, 'rare orchid': 23 };
-  const context = (key?: string): ProviderContext => ({ secrets: { googleApiKey: key, googleCx: 'cx-flowers' }, http: { baseDelayMs: 1, maxDelayMs: 20 } });
-  const options = () => ({ baseUrl: server.url('/customsearch/v1') });
+  const endpoints = () => ({ google: server.url('/customsearch/v1') });
+  const context = (key?: string): ProviderContext => ({ secrets: { googleApiKey: key, googleCx: 'cx-flowers' }, endpoints: endpoints(), http: { baseDelayMs: 1, maxDelayMs: 20 } });
+  const options = () => ({});
   const sentParams = (from: number) => server.requests.slice(from).map((path) => new URL(path, 'http://x').searchParams);
 
   beforeAll(async () => {
@@ -169,16 +170,37 @@ describe('google provider', () => {
     expect(server.requests.length - before).toBe(4);
   });
 
-  it('needs a key and a cx from runtime configuration', async () => {
-    await expect(runSearch('google', { query: 'flowers', maxItems: 10, options: options() }, {})).rejects.toThrow(ProviderConfigError);
+  it('sends the key only to the configured endpoint: a redirect to another origin is refused before it is followed', async () => {
+    const capture = await startServer((_req, res) => sendJson(res, 200, { items: [] }));
+    const redirector = await startServer((_req, res, url) => void res.writeHead(302, { location: `${capture.origin}/customsearch/v1${url.search}` }).end());
+    try {
+      const error = await runSearch('google', { query: 'flowers', maxItems: 10, options: {} }, { ...context(GOOD_KEY), endpoints: { google: redirector.url('/customsearch/v1') } }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ProviderRequestError);
+      expect((error as Error).message).toMatch(/blocked-redirect: redirect to another origin/);
+      expect(inspect(error, { depth: 10 })).not.toContain(GOOD_KEY);
+      expect(redirector.requests).toHaveLength(1); // not retried: no retry can make it safe
+      expect(capture.requests).toEqual([]);
+    } finally {
+      await capture.close();
+      await redirector.close();
+    }
+  });
+
+  it('needs a key and a cx from runtime configuration, and takes neither (nor an endpoint) from the run', async () => {
+    const before = server.requests.length;
+    await expect(runSearch('google', { query: 'flowers', maxItems: 10, options: options() }, { endpoints: endpoints() })).rejects.toThrow(ProviderConfigError);
     await expect(
-      runSearch('google', { query: 'flowers', maxItems: 10, options: options() }, { secrets: { googleApiKey: GOOD_KEY } }),
+      runSearch('google', { query: 'flowers', maxItems: 10, options: options() }, { secrets: { googleApiKey: GOOD_KEY }, endpoints: endpoints() }),
     ).rejects.toThrow(/search engine id/);
-    // The key is not an option, so it cannot arrive through workflow input.
-    await expect(runSearch('google', { query: 'flowers', maxItems: 10, options: { ...options(), key: GOOD_KEY } }, context(GOOD_KEY))).rejects.toThrow(
-      ProviderConfigError,
-    );
-    const withCxOption = await runSearch('google', { query: 'flowers', maxItems: 3, options: { ...options(), cx: 'cx-flowers' } }, { secrets: { googleApiKey: GOOD_KEY } });
-    expect(withCxOption.items).toHaveLength(3);
+    // Key, engine and endpoint are not options, so none can arrive through workflow input.
+    for (const [field, value] of [['key', GOOD_KEY], ['cx', 'cx-flowers'], ['baseUrl', server.url('/elsewhere')]]) {
+      const error = await runSearch('google', { query: 'flowers', maxItems: 3, options: { [field!]: value } }, context(GOOD_KEY)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProviderConfigError);
+      expect((error as Error).message).toContain(`providerOptions.${field}:`);
+      expect((error as Error).message).not.toContain(GOOD_KEY);
+    }
+    expect(server.requests.length).toBe(before);
   });
 });

@@ -74,10 +74,11 @@ describe('openverse provider', () => {
     await shallow.close();
   });
 
-  const options = (s: TestServer, extra: object = {}) => ({ baseUrl: `${s.origin}/v1/`, ...extra });
+  /** The endpoint is worker configuration: it travels in the context, never in the options. */
+  const at = (s: TestServer, base: ProviderContext = context): ProviderContext => ({ ...base, endpoints: { openverse: `${s.origin}/v1/` } });
 
   it('maps the documented JSON to items and stops at the last page', async () => {
-    const result = await runSearch('openverse', { query: 'tulips', maxItems: 100, options: options(server) }, context);
+    const result = await runSearch('openverse', { query: 'tulips', maxItems: 100, options: {} }, at(server, context));
     expect(result.items).toHaveLength(35);
     expect(result.requests).toBe(2);
     expect(result.truncated).toBeUndefined();
@@ -95,7 +96,7 @@ describe('openverse provider', () => {
 
   it('pages with the anonymous maximum page size and stops at maxItems', async () => {
     const before = server.requests.length;
-    const result = await runSearch('openverse', { query: 'roses', maxItems: 45, options: options(server) }, context);
+    const result = await runSearch('openverse', { query: 'roses', maxItems: 45, options: {} }, at(server, context));
     expect(result.items).toHaveLength(45);
     expect(result.requests).toBe(3);
     const sent = server.requests.slice(before).map((path) => new URL(path, 'http://x').searchParams);
@@ -107,7 +108,7 @@ describe('openverse provider', () => {
   });
 
   it('reports truncation at the 20-page anonymous depth limit', async () => {
-    const result = await runSearch('openverse', { query: 'roses', maxItems: 1000, options: options(server) }, context);
+    const result = await runSearch('openverse', { query: 'roses', maxItems: 1000, options: {} }, at(server, context));
     expect(result.items).toHaveLength(400);
     expect(new Set(result.items.map((item) => item.url)).size).toBe(400);
     expect(result.requests).toBe(20);
@@ -115,7 +116,7 @@ describe('openverse provider', () => {
   });
 
   it('keeps what it has when a page beyond the real limit is refused', async () => {
-    const result = await runSearch('openverse', { query: 'roses', maxItems: 1000, options: options(shallow, { maxPages: 5 }) }, context);
+    const result = await runSearch('openverse', { query: 'roses', maxItems: 1000, options: { maxPages: 5 } }, at(shallow, context));
     // page_count (3) already says where the depth ends; the provider does not ask for page 4.
     expect(result.items).toHaveLength(60);
     expect(result.truncated?.reason).toContain('at most 3 pages');
@@ -133,7 +134,7 @@ describe('openverse provider', () => {
       return openverseHandler(corpus, 3)(req, res, url);
     });
     try {
-      const partial = await runSearch('openverse', { query: 'roses', maxItems: 1000, options: options(liar, { maxPages: 5 }) }, context);
+      const partial = await runSearch('openverse', { query: 'roses', maxItems: 1000, options: { maxPages: 5 } }, at(liar, context));
       expect(partial.items).toHaveLength(60);
       expect(partial.truncated?.reason).toContain('refused page 4');
     } finally {
@@ -144,13 +145,15 @@ describe('openverse provider', () => {
   it('refuses page sizes above the anonymous limit in its options', () => {
     expect(() => parseProviderOptions('openverse', { pageSize: 50 })).toThrow(ProviderConfigError);
     expect(() => parseProviderOptions('openverse', { apiKey: 'x' })).toThrow(ProviderConfigError);
-    expect(parseProviderOptions('openverse', {})).toMatchObject({ baseUrl: 'https://api.openverse.org/v1/', pageSize: 20, maxPages: 20 });
+    expect(parseProviderOptions('openverse', {})).toEqual({ pageSize: 20, maxPages: 20 });
+    // The endpoint is the operator's: a run input naming one is refused, naming the field and where it is set.
+    expect(() => parseProviderOptions('openverse', { baseUrl: 'http://attacker.example/v1/' })).toThrow(/providerOptions\.baseUrl: .*providers\.openverseBaseUrl/);
   });
 
   it('turns 401 into ProviderAuthError', async () => {
     const unauthorised = await startServer((_req, res) => sendJson(res, 401, { detail: 'Authentication credentials were not provided.' }));
     try {
-      const error = await runSearch('openverse', { query: 'roses', maxItems: 5, options: options(unauthorised) }, context).catch((e: unknown) => e);
+      const error = await runSearch('openverse', { query: 'roses', maxItems: 5, options: {} }, at(unauthorised, context)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ProviderAuthError);
       expect((error as Error).message).toContain('Authentication credentials were not provided');
       expect(unauthorised.hits('/v1/images/')).toBe(1);
@@ -169,12 +172,12 @@ describe('openverse provider', () => {
     const down = await startServer((_req, res) => void res.writeHead(503).end('<html>maintenance</html>'));
     try {
       const started = Date.now();
-      const result = await runSearch('openverse', { query: 'tulips', maxItems: 10, options: options(throttled) }, { http: { requestIntervalMs: 0, maxDelayMs: 5000 } });
+      const result = await runSearch('openverse', { query: 'tulips', maxItems: 10, options: {} }, at(throttled, { http: { requestIntervalMs: 0, maxDelayMs: 5000 } }));
       expect(Date.now() - started).toBeGreaterThanOrEqual(950);
       expect(result.items).toHaveLength(10);
       expect(result.requests).toBe(2);
 
-      const error = await runSearch('openverse', { query: 'tulips', maxItems: 10, options: options(down) }, context).catch((e: unknown) => e);
+      const error = await runSearch('openverse', { query: 'tulips', maxItems: 10, options: {} }, at(down, context)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ProviderUnavailableError);
       expect((error as ProviderUnavailableError).retryable).toBe(true);
       expect(down.hits('/v1/images/')).toBe(4);
@@ -187,7 +190,7 @@ describe('openverse provider', () => {
   it('fails at once when Retry-After asks for longer than it will wait', async () => {
     const closed = await startServer((_req, res) => sendJson(res, 429, { detail: 'throttled' }, { 'retry-after': '3600' }));
     try {
-      const error = await runSearch('openverse', { query: 'tulips', maxItems: 10, options: options(closed) }, context).catch((e: unknown) => e);
+      const error = await runSearch('openverse', { query: 'tulips', maxItems: 10, options: {} }, at(closed, context)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ProviderUnavailableError);
       expect((error as ProviderUnavailableError).retryAfterMs).toBe(3_600_000);
       expect(closed.hits('/v1/images/')).toBe(1);
@@ -198,7 +201,7 @@ describe('openverse provider', () => {
 
   it('spaces its requests by the default interval of one second', async () => {
     const started = Date.now();
-    const result = await runSearch('openverse', { query: 'tulips', maxItems: 30, options: options(server) }, {});
+    const result = await runSearch('openverse', { query: 'tulips', maxItems: 30, options: {} }, at(server, {}));
     expect(result.requests).toBe(2);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
   });

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsStore } from '../storage/fs-store';
 import { downloadImages } from '../sources/download';
-import { ProviderConfigError, ProviderUnavailableError, runSearch, SearchSpecSchema, parseUrlList } from '../sources/providers';
+import { ProviderConfigError, ProviderUnavailableError, runSearch, SearchSpecSchema, parseUrlList, type ProviderContext } from '../sources/providers';
 import { canonicalJson, InvalidSearchDateError, loadSearchResults, searchAndSave } from '../sources/search';
 import { PHOTOS_DIR, sendJson, startServer, type TestServer } from './helpers/http-fixtures';
 
@@ -22,19 +22,31 @@ describe('url-list provider', () => {
     expect(warnings[1]).toMatch(/^line 7: not a URL/);
   });
 
-  it('reads from a local path or a store key, and needs exactly one of them', async () => {
+  it('reads inline, from a store key, or from a file inside a configured folder, and needs exactly one of them', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bloomsight-urllist-'));
     try {
       const store = new FsStore(join(dir, 'store'));
-      await writeFile(join(dir, 'list.txt'), 'https://a.example/1.jpg\nhttps://a.example/2.jpg\nhttps://a.example/3.jpg\n');
+      await mkdir(join(dir, 'lists'));
+      await writeFile(join(dir, 'lists', 'list.txt'), 'https://a.example/1.jpg\nhttps://a.example/2.jpg\nhttps://a.example/3.jpg\n');
       await store.put('inputs/list.txt', Buffer.from('# from the store\nhttps://s.example/1.jpg\n'));
-      const fromPath = await runSearch('url-list', { query: 'mine', maxItems: 2, options: { path: join(dir, 'list.txt') } });
+      const context = { store, folders: { lists: join(dir, 'lists') } };
+      const fromPath = await runSearch('url-list', { query: 'mine', maxItems: 2, options: { folder: 'lists', path: 'list.txt' } }, context);
       expect(fromPath).toEqual({ provider: 'url-list', query: 'mine', items: [{ url: 'https://a.example/1.jpg' }, { url: 'https://a.example/2.jpg' }], requests: 0 });
-      const fromStore = await runSearch('url-list', { query: 'mine', maxItems: 10, options: { key: 'inputs/list.txt' } }, { store });
+      const fromAbsolute = await runSearch('url-list', { query: 'mine', maxItems: 5, options: { path: join(dir, 'lists', 'list.txt') } }, context);
+      expect(fromAbsolute.items).toHaveLength(3);
+      const fromStore = await runSearch('url-list', { query: 'mine', maxItems: 10, options: { key: 'inputs/list.txt' } }, context);
       expect(fromStore.items).toEqual([{ url: 'https://s.example/1.jpg' }]);
-      await expect(runSearch('url-list', { query: 'x', maxItems: 1, options: {} })).rejects.toThrow(ProviderConfigError);
-      await expect(runSearch('url-list', { query: 'x', maxItems: 1, options: { path: 'a', key: 'b' } })).rejects.toThrow(/exactly one/);
-      await expect(runSearch('url-list', { query: 'x', maxItems: 1, options: { path: join(dir, 'missing.txt') } })).rejects.toThrow(/cannot read/);
+      const inline = await runSearch('url-list', { query: 'mine', maxItems: 10, options: { urls: ['https://i.example/1.jpg', 'data:image/png;base64,AAAA'] } }, context);
+      expect(inline.items).toEqual([{ url: 'https://i.example/1.jpg' }]);
+      expect(inline.warnings).toEqual(['line 2: only http and https URLs are accepted: data:image/png;base64,…[4 chars]']);
+      await expect(runSearch('url-list', { query: 'x', maxItems: 1, options: {} }, context)).rejects.toThrow(ProviderConfigError);
+      await expect(runSearch('url-list', { query: 'x', maxItems: 1, options: { path: '/a', key: 'b' } }, context)).rejects.toThrow(/exactly one/);
+      await expect(runSearch('url-list', { query: 'x', maxItems: 1, options: { folder: 'lists', path: 'missing.txt' } }, context)).rejects.toThrow(/cannot be read: ENOENT/);
+      // A file outside the configured folders is never opened, whether it exists or not.
+      await store.put('inputs/elsewhere.txt', Buffer.from('https://x.example/1.jpg\n'));
+      await expect(runSearch('url-list', { query: 'x', maxItems: 1, options: { path: join(dir, 'store', 'inputs', 'elsewhere.txt') } }, context)).rejects.toThrow(
+        /providerOptions\.path: .* is outside every folder the operator configured \(lists\)/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -53,19 +65,23 @@ describe('local-folder provider', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
+  const context = () => ({ folders: { demo: dir } });
+
   it('lists image files as file: URLs in a stable order, recursively by default', async () => {
-    const result = await runSearch('local-folder', { query: 'demo', maxItems: 100, options: { path: dir } });
+    const result = await runSearch('local-folder', { query: 'demo', maxItems: 100, options: { folder: 'demo' } }, context());
     expect(result.items.map((item) => fileURLToPath(item.url))).toEqual([join(dir, 'a-same-garden.jpeg'), join(dir, 'b-calla.jpg'), join(dir, 'nested', 'garden.JPG')]);
     expect(result.items[1]!.title).toBe('b-calla.jpg');
-    const flat = await runSearch('local-folder', { query: 'demo', maxItems: 100, options: { path: dir, recursive: false } });
+    const flat = await runSearch('local-folder', { query: 'demo', maxItems: 100, options: { path: dir, recursive: false } }, context());
     expect(flat.items).toHaveLength(2);
-    await expect(runSearch('local-folder', { query: 'demo', maxItems: 1, options: { path: join(dir, 'nope') } })).rejects.toThrow(ProviderConfigError);
+    const nested = await runSearch('local-folder', { query: 'demo', maxItems: 100, options: { folder: 'demo', path: 'nested' } }, context());
+    expect(nested.items.map((item) => item.title)).toEqual(['garden.JPG']);
+    await expect(runSearch('local-folder', { query: 'demo', maxItems: 1, options: { folder: 'demo', path: 'nope' } }, context())).rejects.toThrow(ProviderConfigError);
   });
 
   it('feeds the downloader, which reads the files through the same checks', async () => {
     const store = new FsStore(join(dir, '..', `${dir.split('/').pop()}-store`));
     try {
-      const ref = await searchAndSave(store, 'local-folder', { query: 'demo', maxItems: 100, options: { path: dir } }, { date: '2025-03-01' });
+      const ref = await searchAndSave(store, 'local-folder', { query: 'demo', maxItems: 100, options: { folder: 'demo' } }, { date: '2025-03-01', context: context() });
       const saved = await loadSearchResults(store, ref.key);
       const result = await downloadImages(store, saved.result.items, { localRoots: [dir] });
       expect(result.downloaded).toHaveLength(2);
@@ -96,28 +112,29 @@ describe('searchAndSave', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  const context = { http: { requestIntervalMs: 0, baseDelayMs: 1, attempts: 2 } };
-  const request = (maxItems = 30) => ({ query: 'poppies', maxItems, options: { baseUrl: server.url('/v1/') } });
+  const context = (): ProviderContext => ({ http: { requestIntervalMs: 0, baseDelayMs: 1, attempts: 2 }, endpoints: { openverse: server.url('/v1/') } });
+  const request = (maxItems = 30) => ({ query: 'poppies', maxItems, options: {} });
 
   it('saves raw results before anything else, and returns saved results instead of searching again', async () => {
     const store = new FsStore(join(root, 'resume'));
-    const first = await searchAndSave(store, 'openverse', request(), { date: '2025-03-01', context });
+    const first = await searchAndSave(store, 'openverse', request(), { date: '2025-03-01', context: context() });
     expect(first).toMatchObject({ count: 30, requests: 2, reused: false });
     expect(first.key).toMatch(/^searches\/openverse\/[0-9a-f]{16}\/2025-03-01\.json$/);
     const saved = await loadSearchResults(store, first.key);
     expect(saved).toMatchObject({ version: 1, provider: 'openverse', query: 'poppies', maxItems: 30, date: '2025-03-01' });
     expect(saved.result.items).toHaveLength(30);
-    expect(saved.options).toMatchObject({ pageSize: 20, baseUrl: server.url('/v1/') });
+    expect(saved.options).toEqual({ pageSize: 20, maxPages: 20 });
 
     const hits = server.requests.length;
-    const again = await searchAndSave(store, 'openverse', request(), { date: new Date('2025-03-01T23:59:00Z'), context });
+    const again = await searchAndSave(store, 'openverse', request(), { date: new Date('2025-03-01T23:59:00Z'), context: context() });
     expect(again).toEqual({ ...first, requests: 0, reused: true });
     expect(server.requests.length).toBe(hits);
 
-    // Anything that changes the results changes the key.
-    const more = await searchAndSave(store, 'openverse', request(50), { date: '2025-03-01', context });
-    const nextDay = await searchAndSave(store, 'openverse', request(), { date: '2025-03-02', context });
-    expect(new Set([first.key, more.key, nextDay.key]).size).toBe(3);
+    // Anything that changes the results changes the key, the configured endpoint included.
+    const more = await searchAndSave(store, 'openverse', request(50), { date: '2025-03-01', context: context() });
+    const nextDay = await searchAndSave(store, 'openverse', request(), { date: '2025-03-02', context: context() });
+    const mirror = await searchAndSave(store, 'openverse', request(), { date: '2025-03-01', context: { ...context(), endpoints: { openverse: server.url('/v1') } } });
+    expect(new Set([first.key, more.key, nextDay.key, mirror.key]).size).toBe(4);
     expect(more.key.split('/')[2]).not.toBe(first.key.split('/')[2]);
     expect(nextDay.key.split('/')[2]).toBe(first.key.split('/')[2]);
   });
@@ -126,7 +143,7 @@ describe('searchAndSave', () => {
     const store = new FsStore(join(root, 'failing'));
     failNext = true;
     try {
-      await expect(searchAndSave(store, 'openverse', request(), { date: '2025-03-01', context })).rejects.toThrow(ProviderUnavailableError);
+      await expect(searchAndSave(store, 'openverse', request(), { date: '2025-03-01', context: context() })).rejects.toThrow(ProviderUnavailableError);
     } finally {
       failNext = false;
     }
@@ -154,8 +171,8 @@ describe('searchAndSave', () => {
       const ref = await searchAndSave(
         store,
         'google',
-        { query: 'poppies', maxItems: 5, options: { baseUrl: google.url('/customsearch/v1') } },
-        { date: '2025-03-01', context: { secrets: { googleApiKey: 'SECRET-KEY-42', googleCx: 'cx' } } },
+        { query: 'poppies', maxItems: 5, options: {} },
+        { date: '2025-03-01', context: { secrets: { googleApiKey: 'SECRET-KEY-42', googleCx: 'cx' }, endpoints: { google: google.url('/customsearch/v1') } } },
       );
       expect((await store.get(ref.key)).toString()).not.toContain('SECRET-KEY-42');
       expect(ref.count).toBe(1);
@@ -173,7 +190,7 @@ describe('searchAndSave', () => {
 
   it('offers a schema for search specs in workflow input', () => {
     expect(SearchSpecSchema.parse({ provider: 'openverse', query: 'tulips', maxItems: 100 })).toMatchObject({ options: { pageSize: 20 } });
-    expect(SearchSpecSchema.parse({ provider: 'local-folder', maxItems: 10, options: { path: '/photos' } })).toMatchObject({ query: 'local-folder' });
+    expect(SearchSpecSchema.parse({ provider: 'local-folder', maxItems: 10, options: { folder: 'photos' } })).toMatchObject({ query: 'local-folder' });
     expect(() => SearchSpecSchema.parse({ provider: 'google', query: 'x', maxItems: 10, options: { apiKey: 'k' } })).toThrow();
     expect(() => SearchSpecSchema.parse({ provider: 'url-list', query: 'x', maxItems: 10 })).toThrow();
   });

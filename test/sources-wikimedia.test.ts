@@ -88,14 +88,13 @@ describe('wikimedia provider', () => {
 
   beforeAll(async () => {
     server = await startServer(commonsHandler(files, 50, userAgents));
-    context = { http: { baseDelayMs: 1 } };
+    // The endpoint is worker configuration, handed over in the context.
+    context = { http: { baseDelayMs: 1 }, endpoints: { wikimedia: server.url('/w/api.php') } };
   });
   afterAll(() => server.close());
 
-  const baseUrl = () => server.url('/w/api.php');
-
   it('follows continue (including a batch split by iicontinue) and keeps search rank order', async () => {
-    const result = await runSearch('wikimedia', { query: 'daisy', maxItems: 1000, options: { baseUrl: baseUrl() } }, context);
+    const result = await runSearch('wikimedia', { query: 'daisy', maxItems: 1000, options: {} }, context);
     expect(result.items).toHaveLength(117); // 130 minus 13 SVGs
     expect(result.items.map((item) => item.title)).toEqual(files.filter((f) => f.mime === 'image/jpeg').map((f) => f.title.slice(5)));
     expect(result.requests).toBe(4); // offsets 0, 50, 50 + iicontinue, 100
@@ -103,7 +102,7 @@ describe('wikimedia provider', () => {
   });
 
   it('prefers a thumbnail for large originals and keeps attribution', async () => {
-    const result = await runSearch('wikimedia', { query: 'daisy', maxItems: 2, options: { baseUrl: baseUrl(), thumbWidth: 1024 } }, context);
+    const result = await runSearch('wikimedia', { query: 'daisy', maxItems: 2, options: { thumbWidth: 1024 } }, context);
     expect(result.items[0]).toEqual({
       url: 'https://upload.wikimedia.org/wikipedia/commons/a/ab/Daisy_0.jpg',
       title: 'Daisy 0.jpg',
@@ -114,28 +113,28 @@ describe('wikimedia provider', () => {
       height: 600,
     });
     expect(result.items[1]).toMatchObject({ url: expect.stringContaining('/thumb/'), width: 1024, height: 768 });
-    const originals = await runSearch('wikimedia', { query: 'daisy', maxItems: 2, options: { baseUrl: baseUrl(), thumbWidth: 0 } }, context);
+    const originals = await runSearch('wikimedia', { query: 'daisy', maxItems: 2, options: { thumbWidth: 0 } }, context);
     expect(originals.items[1]).toMatchObject({ url: 'https://upload.wikimedia.org/wikipedia/commons/a/ab/Daisy_1.jpg', width: 4000 });
   });
 
   it('identifies itself with the configured User-Agent (Wikimedia asks for contact details)', async () => {
     userAgents.length = 0;
-    await runSearch('wikimedia', { query: 'daisy', maxItems: 2, options: { baseUrl: baseUrl() } }, context);
+    await runSearch('wikimedia', { query: 'daisy', maxItems: 2, options: {} }, context);
     expect(userAgents).toEqual([DEFAULT_USER_AGENT]);
     userAgents.length = 0;
     const userAgent = 'my-flowers/1.0 (me@example.org)';
-    await runSearch('wikimedia', { query: 'daisy', maxItems: 2, options: { baseUrl: baseUrl() } }, { ...context, http: { ...context.http, userAgent } });
+    await runSearch('wikimedia', { query: 'daisy', maxItems: 2, options: {} }, { ...context, http: { ...context.http, userAgent } });
     expect(userAgents).toEqual([userAgent]);
   });
 
   it('stops at maxItems', async () => {
-    const result = await runSearch('wikimedia', { query: 'daisy', maxItems: 60, options: { baseUrl: baseUrl() } }, context);
+    const result = await runSearch('wikimedia', { query: 'daisy', maxItems: 60, options: {} }, context);
     expect(result.items).toHaveLength(60);
     expect(result.truncated).toBeUndefined();
   });
 
   it('reports API errors (sent with HTTP 200) as ProviderRequestError', async () => {
-    const error = await runSearch('wikimedia', { query: 'daisy', maxItems: 5, options: { baseUrl: baseUrl(), bitmapOnly: false } }, context).catch(
+    const error = await runSearch('wikimedia', { query: 'daisy', maxItems: 5, options: { bitmapOnly: false } }, context).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ProviderRequestError);

@@ -10,7 +10,8 @@ export interface BuildDatasetInput {
   runKey: string;
   query: string;
   provider: string;
-  providerOptions: Record<string, string | number | boolean>;
+  /** Checked by the io worker against its configuration (endpoints, folders) before anything is read. */
+  providerOptions: Record<string, unknown>;
   maxItems: number;
   imageSize: number;
   fit: 'attention' | 'centre';

@@ -1,8 +1,8 @@
-import { executeChild, proxyActivities, setHandler, workflowInfo, log } from '@temporalio/workflow';
+import { executeChild, patched, proxyActivities, setHandler, workflowInfo, log } from '@temporalio/workflow';
 import type { GpuActivities } from '../activities/gpu';
 import type { ReportActivities } from '../activities/report';
 import type { IoActivities } from '../activities/io';
-import { RunInputSchema, type RunInputJson } from '../config/run-input';
+import { LegacyRunInputSchema, RunInputSchema, type RunInput, type RunInputJson } from '../config/run-input';
 import { resolveTrainOptions } from '../model/options';
 import { buildDataset } from './build-dataset';
 import { renderVideo } from './render-video';
@@ -30,13 +30,19 @@ export interface LearnToSeeResult {
   reportKey: string;
 }
 
+/** Marks runs whose input was checked against the trust boundary (provider options, limits) at their start. */
+export const TRUST_BOUNDARY_PATCH = 'run-input-trust-boundary';
+
 /**
  * The whole pipeline: query → dataset (child workflow) → train → export → render.
  * Starting the same run key again resumes: every stage finds its finished outputs in the store.
  */
 export async function learnToSee(rawInput: RunInputJson): Promise<LearnToSeeResult> {
   const withKey = { ...(rawInput ?? {}), runKey: rawInput?.runKey ?? runKeyFromWorkflowId(workflowInfo().workflowId) };
-  const input = parseInput(RunInputSchema, withKey, 'run input');
+  // Runs started before the trust boundary replay with the input shape they were started with (failing
+  // them here would break their replay); the io worker refuses what they may no longer ask for.
+  const schema = patched(TRUST_BOUNDARY_PATCH) ? RunInputSchema : LegacyRunInputSchema;
+  const input = parseInput(schema, withKey, 'run input') as RunInput;
   const train = resolveTrainOptions(input.train);
   const modelId = input.runKey;
 

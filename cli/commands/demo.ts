@@ -44,7 +44,8 @@ export async function runDemo(args: string[]): Promise<number> {
   Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
   const temporal = await startTemporalDevServer({ dir: join(out, 'temporal') });
   say(`Temporal dev server at ${temporal.address} (database ${relative(process.cwd(), join(out, 'temporal', 'temporal.db'))})`);
-  const config = parseConfig({ temporal: { address: temporal.address }, store: { kind: 'fs', root: join(out, 'store') } });
+  // The bundled photos are the one folder this demo's workers may read; the run names it.
+  const config = parseConfig({ temporal: { address: temporal.address }, store: { kind: 'fs', root: join(out, 'store') }, folders: { bundled: BUNDLED_PHOTOS } });
   const store = await openStore(config.store);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const workers = await createWorkers({ roles: WORKER_ROLES, config, store, connection });
@@ -57,7 +58,7 @@ export async function runDemo(args: string[]): Promise<number> {
     // Offline by default: nothing leaves the machine unless asked.
     const source: Pick<RunInputJson, 'query' | 'provider' | 'providerOptions' | 'maxItems'> = values.online
       ? { query: 'flower', provider: 'openverse', providerOptions: {}, maxItems: 100 }
-      : { query: 'flowers (bundled photos)', provider: 'local-folder', providerOptions: { path: BUNDLED_PHOTOS }, maxItems: 1000 };
+      : { query: 'flowers (bundled photos)', provider: 'local-folder', providerOptions: { folder: 'bundled' }, maxItems: 1000 };
     const input: RunInputJson = {
       runKey: values.online ? 'demo-online' : 'demo',
       ...source,

@@ -1,27 +1,17 @@
 import { z } from 'zod';
 import { ProviderConfigError, ProviderResponseError } from './errors';
 import { JsonClient } from './http';
-import { defineProvider, type SearchItem } from './types';
+import { DEFAULT_ENDPOINTS, GoogleOptionsSchema, type GoogleOptions } from './options';
+import { defineProvider, type ProviderContext, type SearchItem } from './types';
 
 /**
  * Google Custom Search JSON API, image search. Needs an API key and a search engine id (cx)
- * from runtime configuration. At most 10 results per request (`num`), `start` is 1-based, and
- * the API never returns results beyond the 100th: asking for more is reported as truncated.
+ * from runtime configuration, and sends the key only to the configured endpoint
+ * (providers.googleBaseUrl): redirects to any other origin are refused. At most 10 results per
+ * request (`num`), `start` is 1-based, and the API never returns results beyond the 100th:
+ * asking for more is reported as truncated.
  * Each request is billed once the free daily quota is used up.
  */
-export const GoogleOptionsSchema = z
-  .object({
-    baseUrl: z.url({ protocol: /^https?$/ }).default('https://www.googleapis.com/customsearch/v1'),
-    /** Programmable Search Engine id; not secret. Defaults to config providers.googleCx. */
-    cx: z.string().min(1).optional(),
-    safe: z.enum(['active', 'off']).default('active'),
-    imgType: z.enum(['clipart', 'face', 'lineart', 'stock', 'photo', 'animated']).optional(),
-    imgSize: z.enum(['icon', 'small', 'medium', 'large', 'xlarge', 'xxlarge', 'huge']).optional(),
-    /** Licence filter, e.g. "cc_publicdomain|cc_attribute|cc_sharealike". */
-    rights: z.string().optional(),
-  })
-  .strict();
-export type GoogleOptions = z.infer<typeof GoogleOptionsSchema>;
 
 /** The API never returns results past this position. */
 export const GOOGLE_RESULT_LIMIT = 100;
@@ -48,13 +38,19 @@ const ResponseSchema = z.object({
 export const google = defineProvider<GoogleOptions>({
   name: 'google',
   optionsSchema: GoogleOptionsSchema,
+  // Endpoint and engine decide the results (never the key: it is a secret).
+  async fingerprint(_options, context) {
+    return `${endpointOf(context)} ${context.secrets?.googleCx ?? ''}`;
+  },
   async search({ query, maxItems }, options, context) {
     const key = context.secrets?.googleApiKey;
-    const cx = options.cx ?? context.secrets?.googleCx;
+    const cx = context.secrets?.googleCx;
     if (!key) throw new ProviderConfigError('google', 'no API key: set providers.googleApiKey (BLOOMSIGHT_PROVIDERS__GOOGLE_API_KEY)');
-    if (!cx) throw new ProviderConfigError('google', 'no search engine id: set providers.googleCx or the cx option');
+    if (!cx) throw new ProviderConfigError('google', 'no search engine id: set providers.googleCx (BLOOMSIGHT_PROVIDERS__GOOGLE_CX)');
     const client = new JsonClient('google', context, {
       secrets: [key],
+      // The key rides in the query string: it must never follow a redirect to another host.
+      sameOriginRedirectsOnly: true,
       // Google answers an invalid key with 400 INVALID_ARGUMENT / reason API_KEY_INVALID, not 403.
       isAuthFailure: (status, body) => status === 400 && /API_KEY_INVALID|keyInvalid|API key not valid/.test(JSON.stringify(body ?? '')),
     });
@@ -68,7 +64,7 @@ export const google = defineProvider<GoogleOptions>({
     let nextOffered = false;
     while (items.length < wanted && more) {
       const num = Math.min(PAGE_LIMIT, wanted - items.length, GOOGLE_RESULT_LIMIT - start + 1);
-      const parsed = ResponseSchema.safeParse(await client.get(requestUrl(options, { key, cx, query, start, num })));
+      const parsed = ResponseSchema.safeParse(await client.get(requestUrl(endpointOf(context), options, { key, cx, query, start, num })));
       if (!parsed.success) throw new ProviderResponseError('google', `unexpected response: ${parsed.error.issues[0]?.message}`);
       const results = parsed.data.items ?? [];
       for (const result of results) {
@@ -97,8 +93,10 @@ export const google = defineProvider<GoogleOptions>({
   },
 });
 
-function requestUrl(options: GoogleOptions, params: { key: string; cx: string; query: string; start: number; num: number }): URL {
-  const url = new URL(options.baseUrl);
+const endpointOf = (context: ProviderContext) => context.endpoints?.google ?? DEFAULT_ENDPOINTS.google;
+
+function requestUrl(endpoint: string, options: GoogleOptions, params: { key: string; cx: string; query: string; start: number; num: number }): URL {
+  const url = new URL(endpoint);
   url.searchParams.set('key', params.key);
   url.searchParams.set('cx', params.cx);
   url.searchParams.set('q', params.query);

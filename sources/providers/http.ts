@@ -1,4 +1,5 @@
 import { backoffDelay, sleep } from '../backoff';
+import { redactText } from '../redact';
 import { safeFetch, SafeFetchError } from '../safe-fetch';
 import { ProviderAuthError, ProviderRequestError, ProviderResponseError, ProviderUnavailableError } from './errors';
 import type { ProviderContext } from './types';
@@ -10,12 +11,16 @@ export interface JsonClientPolicy {
   secrets?: ReadonlyArray<string | undefined>;
   /** Extra auth-failure detection beyond 401/403 (Google answers a bad key with 400). */
   isAuthFailure?: (status: number, body: unknown) => boolean;
+  /** Refuse redirects to another origin: the request carries a key meant for this endpoint only. */
+  sameOriginRedirectsOnly?: boolean;
 }
 
 /**
  * GETs JSON for one search: paced, retried with backoff on 429/5xx/timeouts (honouring
- * Retry-After), and counting every HTTP request made. The configured endpoint is trusted even on
- * loopback (tests, self-hosted mirrors); redirects away from it get the usual address checks.
+ * Retry-After), and counting every HTTP request made. The endpoint comes from worker
+ * configuration, so it is trusted even on loopback or a private network (self-hosted mirrors,
+ * tests) — for searches only; redirects away from it get the usual address checks, and the
+ * deployment's own services (denyHosts) are never reached.
  */
 export class JsonClient {
   requests = 0;
@@ -37,8 +42,11 @@ export class JsonClient {
       try {
         const response = await safeFetch(url, {
           allowHosts: [url.host],
+          denyHosts: this.context.denyHosts,
+          sameOriginRedirectsOnly: this.policy.sameOriginRedirectsOnly,
           totalTimeoutMs: http.timeoutMs ?? 30_000,
           connectTimeoutMs: http.connectTimeoutMs,
+          idleTimeoutMs: http.idleTimeoutMs,
           maxBytes: http.maxBytes ?? 16 * 1024 * 1024,
           userAgent: http.userAgent,
           headers: { accept: 'application/json' },
@@ -62,11 +70,9 @@ export class JsonClient {
     }
   }
 
-  /** Scrubs secrets out of text that came from the server or the URL. */
+  /** Scrubs secrets, query values and `data:` payloads out of text that came from the server or the URL. */
   redact(text: string): string {
-    let clean = text;
-    for (const secret of this.policy.secrets ?? []) if (secret) clean = clean.split(secret).join('***');
-    return clean;
+    return redactText(text, this.policy.secrets);
   }
 
   /** The non-retryable error for this failure, or undefined when it is worth retrying. */

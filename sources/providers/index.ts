@@ -1,11 +1,21 @@
 import { z } from 'zod';
+import { RUN_LIMITS } from '../../config/limits';
 import { ProviderConfigError } from './errors';
-import { google, GoogleOptionsSchema } from './google';
-import { localFolder, LocalFolderOptionsSchema } from './local-folder';
-import { openverse, OpenverseOptionsSchema } from './openverse';
+import { google } from './google';
+import { localFolder } from './local-folder';
+import { openverse } from './openverse';
+import {
+  checkProviderOptions,
+  formatOptionIssues,
+  GoogleOptionsSchema,
+  LocalFolderOptionsSchema,
+  OpenverseOptionsSchema,
+  UrlListOptionsSchema,
+  WikimediaOptionsSchema,
+} from './options';
 import type { ProviderContext, SearchProvider, SearchResult } from './types';
-import { urlList, UrlListOptionsSchema } from './url-list';
-import { wikimedia, WikimediaOptionsSchema } from './wikimedia';
+import { urlList } from './url-list';
+import { wikimedia } from './wikimedia';
 import { ProviderNameSchema, type ProviderName } from './names';
 
 /** Every search provider, by the name used in workflow input and store keys. */
@@ -20,11 +30,11 @@ export const providers = {
 export { ProviderNameSchema, type ProviderName };
 
 const query = z.string().trim().min(1).max(500);
-const maxItems = z.number().int().min(1).max(100_000);
+const maxItems = z.number().int().min(1).max(RUN_LIMITS.maxItems);
 
 /**
  * A search as workflow input: provider, query, how many items, and that provider's options
- * (validated and defaulted here; never secrets — those come from runtime configuration).
+ * (validated and defaulted here; never secrets, endpoints or folders — those come from runtime configuration).
  */
 export const SearchSpecSchema = z.discriminatedUnion('provider', [
   z.object({ provider: z.literal('openverse'), query, maxItems, options: OpenverseOptionsSchema.prefault({}) }),
@@ -43,14 +53,15 @@ export function getProvider(name: string): SearchProvider<unknown> {
   return providers[name as ProviderName] as SearchProvider<unknown>;
 }
 
-/** Validates and defaults a provider's options. Throws ProviderConfigError naming each bad field. */
+/**
+ * Validates and defaults a provider's options. Throws ProviderConfigError naming each bad field
+ * (`providerOptions.baseUrl: a run cannot choose the search endpoint…`).
+ */
 export function parseProviderOptions(name: string, raw: unknown): unknown {
-  const parsed = getProvider(name).optionsSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(options)'}: ${issue.message}`).join('; ');
-    throw new ProviderConfigError(name, `invalid options: ${issues}`);
-  }
-  return parsed.data;
+  getProvider(name);
+  const checked = checkProviderOptions(name as ProviderName, raw);
+  if (!checked.ok) throw new ProviderConfigError(name, `invalid options: ${formatOptionIssues(checked.issues)}`);
+  return checked.options;
 }
 
 /** Runs one search without saving it (searchAndSave is what activities should call). */
@@ -73,8 +84,23 @@ export {
   ProviderResponseError,
   ProviderUnavailableError,
 } from './errors';
-export { GOOGLE_RESULT_LIMIT, GoogleOptionsSchema, type GoogleOptions } from './google';
-export { LocalFolderOptionsSchema, type LocalFolderOptions } from './local-folder';
-export { OpenverseOptionsSchema, type OpenverseOptions } from './openverse';
-export { parseUrlList, UrlListOptionsSchema, type UrlListOptions } from './url-list';
-export { WikimediaOptionsSchema, type WikimediaOptions } from './wikimedia';
+export { GOOGLE_RESULT_LIMIT } from './google';
+export { parseUrlList } from './url-list';
+export {
+  checkProviderOptions,
+  DEFAULT_ENDPOINTS,
+  FolderNameSchema,
+  formatOptionIssues,
+  GoogleOptionsSchema,
+  LocalFolderOptionsSchema,
+  OpenverseOptionsSchema,
+  PROVIDER_OPTIONS,
+  UrlListOptionsSchema,
+  WikimediaOptionsSchema,
+  type EndpointProvider,
+  type GoogleOptions,
+  type LocalFolderOptions,
+  type OpenverseOptions,
+  type UrlListOptions,
+  type WikimediaOptions,
+} from './options';

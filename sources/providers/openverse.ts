@@ -1,28 +1,15 @@
 import { z } from 'zod';
 import { ProviderRequestError, ProviderResponseError } from './errors';
 import { JsonClient } from './http';
-import { defineProvider, type SearchItem } from './types';
+import { DEFAULT_ENDPOINTS, OpenverseOptionsSchema, type OpenverseOptions } from './options';
+import { defineProvider, type ProviderContext, type SearchItem } from './types';
 
 /**
- * Openverse (openly licensed images, no key): GET {baseUrl}images/?q=&page=&page_size=.
+ * Openverse (openly licensed images, no key): GET {endpoint}images/?q=&page=&page_size=, the
+ * endpoint being worker configuration (providers.openverseBaseUrl).
  * Anonymous clients get at most 20 results per page and 20 pages per query (400 results), and
  * about one request per second — hence the default 1 s spacing.
  */
-export const OpenverseOptionsSchema = z
-  .object({
-    baseUrl: z.url({ protocol: /^https?$/ }).default('https://api.openverse.org/v1/'),
-    /** 1..20: anonymous page size limit (Openverse answers 401 above it). */
-    pageSize: z.number().int().min(1).max(20).default(20),
-    /** Page depth Openverse allows per query; pages beyond it are refused with 400. */
-    maxPages: z.number().int().min(1).max(100).default(20),
-    /** Openverse filters, passed through: e.g. license "by,by-sa,cc0", licenseType "commercial,modification", category "photograph". */
-    license: z.string().optional(),
-    licenseType: z.string().optional(),
-    category: z.string().optional(),
-    source: z.string().optional(),
-  })
-  .strict();
-export type OpenverseOptions = z.infer<typeof OpenverseOptionsSchema>;
 
 const OpenverseImageSchema = z.object({
   id: z.string(),
@@ -47,6 +34,10 @@ const OpenversePageSchema = z.object({
 export const openverse = defineProvider<OpenverseOptions>({
   name: 'openverse',
   optionsSchema: OpenverseOptionsSchema,
+  // Another endpoint (a mirror) may answer differently: part of the saved-results key.
+  async fingerprint(_options, context) {
+    return endpointOf(context);
+  },
   async search({ query, maxItems }, options, context) {
     const client = new JsonClient('openverse', context, { requestIntervalMs: 1000 });
     const items: SearchItem[] = [];
@@ -58,7 +49,7 @@ export const openverse = defineProvider<OpenverseOptions>({
     for (let page = 1; items.length < maxItems; page++) {
       let body: unknown;
       try {
-        body = await client.get(pageUrl(options, query, page));
+        body = await client.get(pageUrl(endpointOf(context), options, query, page));
       } catch (error) {
         // A page beyond the real depth limit (maxPages set too high): keep what we have.
         if (error instanceof ProviderRequestError && error.status === 400 && page > 1) {
@@ -86,8 +77,10 @@ export const openverse = defineProvider<OpenverseOptions>({
   },
 });
 
-function pageUrl(options: OpenverseOptions, query: string, page: number): URL {
-  const base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
+const endpointOf = (context: ProviderContext) => context.endpoints?.openverse ?? DEFAULT_ENDPOINTS.openverse;
+
+function pageUrl(endpoint: string, options: OpenverseOptions, query: string, page: number): URL {
+  const base = endpoint.endsWith('/') ? endpoint : `${endpoint}/`;
   const url = new URL('images/', base);
   url.searchParams.set('q', query);
   url.searchParams.set('page', String(page));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Store } from '../../storage/store';
+import type { EndpointProvider } from './options';
 
 /** One image a provider found. Only `url` is required; the rest is attribution and hints. */
 export const SearchItemSchema = z.object({
@@ -50,6 +51,8 @@ export interface ProviderHttpOptions {
   /** Per request. Default 30 s. */
   timeoutMs?: number;
   connectTimeoutMs?: number;
+  /** Longest silence once connected. Default 15 s. */
+  idleTimeoutMs?: number;
   /** Largest response accepted. Default 16 MiB. */
   maxBytes?: number;
   userAgent?: string;
@@ -57,9 +60,18 @@ export interface ProviderHttpOptions {
   requestIntervalMs?: number;
 }
 
-/** What a provider may use besides its options. */
+/**
+ * What a provider may use besides its options: everything here comes from worker configuration,
+ * never from the run input.
+ */
 export interface ProviderContext {
   secrets?: ProviderSecrets;
+  /** Search endpoints (providers.<name>BaseUrl); a provider without one uses its public default. */
+  endpoints?: Partial<Record<EndpointProvider, string>>;
+  /** Named local folders runs may read (config `folders`); none configured means none readable. */
+  folders?: Readonly<Record<string, string>>;
+  /** `host[:port]` entries no request may reach, not even by redirect: the store, Temporal. */
+  denyHosts?: readonly string[];
   /** Needed by url-list when the list lives in the store. */
   store?: Store;
   signal?: AbortSignal;
@@ -68,7 +80,7 @@ export interface ProviderContext {
 
 export interface SearchProvider<Options = unknown> {
   readonly name: string;
-  /** Validates (and defaults) the provider's options; safe to put in workflow input (no secrets). */
+  /** Validates (and defaults) the provider's options: what a run input may say (no endpoints, keys or paths outside configured folders). */
   readonly optionsSchema: z.ZodType<Options>;
   search(request: SearchRequest, options: Options, context: ProviderContext): Promise<SearchResult>;
   /** Extra input to the saved-results key when results depend on more than the options (a list file's content). */

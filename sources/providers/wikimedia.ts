@@ -1,25 +1,14 @@
 import { z } from 'zod';
 import { ProviderRequestError, ProviderResponseError } from './errors';
 import { JsonClient } from './http';
-import { defineProvider, type SearchItem } from './types';
+import { DEFAULT_ENDPOINTS, WikimediaOptionsSchema, type WikimediaOptions } from './options';
+import { defineProvider, type ProviderContext, type SearchItem } from './types';
 
 /**
- * Wikimedia Commons (no key): a full-text search over the File namespace used as a generator
+ * Wikimedia Commons (no key; endpoint from providers.wikimediaBaseUrl): a full-text search over the File namespace used as a generator
  * for imageinfo, paged with the API's `continue` object. Wikimedia asks clients to send a
  * descriptive User-Agent and to make requests one at a time, which this does.
  */
-export const WikimediaOptionsSchema = z
-  .object({
-    baseUrl: z.url({ protocol: /^https?$/ }).default('https://commons.wikimedia.org/w/api.php'),
-    /** Search results per request; 50 is the limit for clients without bot rights. */
-    batchSize: z.number().int().min(1).max(50).default(50),
-    /** Adds `filetype:bitmap` to the search, leaving out SVG, PDF, video and audio. */
-    bitmapOnly: z.boolean().default(true),
-    /** Ask for a thumbnail this wide and download that instead of the (often 20+ MP) original; 0 = originals. */
-    thumbWidth: z.number().int().min(0).max(4096).default(1024),
-  })
-  .strict();
-export type WikimediaOptions = z.infer<typeof WikimediaOptionsSchema>;
 
 const ImageInfoSchema = z.object({
   url: z.string().optional(),
@@ -59,6 +48,9 @@ const RASTER_MIME = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif
 export const wikimedia = defineProvider<WikimediaOptions>({
   name: 'wikimedia',
   optionsSchema: WikimediaOptionsSchema,
+  async fingerprint(_options, context) {
+    return endpointOf(context);
+  },
   async search({ query, maxItems }, options, context) {
     const client = new JsonClient('wikimedia', context);
     const items: SearchItem[] = [];
@@ -69,7 +61,7 @@ export const wikimedia = defineProvider<WikimediaOptions>({
     let pagesFetched = 0;
 
     do {
-      const body = await client.get(requestUrl(options, query, continuation));
+      const body = await client.get(requestUrl(endpointOf(context), options, query, continuation));
       pagesFetched++;
       const parsed = ResponseSchema.safeParse(body);
       if (!parsed.success) throw new ProviderResponseError('wikimedia', `unexpected response: ${parsed.error.issues[0]?.message}`);
@@ -98,8 +90,10 @@ export const wikimedia = defineProvider<WikimediaOptions>({
   },
 });
 
-function requestUrl(options: WikimediaOptions, query: string, continuation?: Record<string, string | number>): URL {
-  const url = new URL(options.baseUrl);
+const endpointOf = (context: ProviderContext) => context.endpoints?.wikimedia ?? DEFAULT_ENDPOINTS.wikimedia;
+
+function requestUrl(endpoint: string, options: WikimediaOptions, query: string, continuation?: Record<string, string | number>): URL {
+  const url = new URL(endpoint);
   const params: Record<string, string> = {
     action: 'query',
     format: 'json',

@@ -5,6 +5,7 @@ import type { RuntimeConfig } from '../../config/runtime';
 import type { Store } from '../../storage';
 import { FsStore, S3Store } from '../../storage';
 import { createWorkers, WORKFLOWS_PATH, type WorkerRole } from '../../workers/create-workers';
+import { PHOTOS_DIR } from './http-fixtures';
 import { taskQueueFor, testServices } from './services';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -28,7 +29,7 @@ const quietLogger = {
   },
 };
 
-/** Runtime configuration pointing at the shared test services, with queues unique to one test. */
+/** Runtime configuration pointing at the shared test services, with queues unique to one test and the fixture photos as folder `photos`. */
 export function testConfig(title: string, store: Store): RuntimeConfig {
   const { temporal, s3 } = testServices();
   const queue = taskQueueFor(title);
@@ -43,6 +44,8 @@ export function testConfig(title: string, store: Store): RuntimeConfig {
       taskQueues: { pipeline: `${queue}-pipeline`, io: `${queue}-io`, cpu: `${queue}-cpu`, gpu: `${queue}-gpu` },
     },
     store: storeConfig,
+    // The bundled photos are the one local folder test workers may read.
+    folders: { photos: PHOTOS_DIR },
   });
 }
 

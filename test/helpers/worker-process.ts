@@ -16,6 +16,7 @@ export function configEnv(config: RuntimeConfig): Record<string, string> {
     BLOOMSIGHT_DOWNLOAD__ALLOW_HOSTS: config.download.allowHosts.join(','),
     BLOOMSIGHT_STORE__KIND: config.store.kind,
   };
+  for (const [name, path] of Object.entries(config.folders)) env[`BLOOMSIGHT_FOLDERS__${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`] = path;
   if (config.store.kind === 'fs') env.BLOOMSIGHT_STORE__ROOT = config.store.root;
   else {
     Object.assign(env, {
