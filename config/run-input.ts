@@ -27,7 +27,8 @@ const RunInputFields = z.strictObject({
   query: z.string().trim().min(1).max(500).default('flower').describe('what to search for'),
   provider: ProviderNameSchema.default('openverse'),
   providerOptions: z
-    .record(z.string().max(64), z.union([z.string().max(RUN_LIMITS.textChars), z.number(), z.boolean(), z.array(z.string().max(RUN_LIMITS.urlChars)).max(RUN_LIMITS.inlineUrls)]))
+    // The shape only; each provider's own schema (checked below) states its options and their limits.
+    .record(z.string().max(64), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]))
     .default({})
     .describe('options of the chosen provider (table below), e.g. {"folder": "photos"} for local-folder'),
   maxItems: z.number().int().min(1).max(RUN_LIMITS.maxItems).default(1000).describe(`images to search for and download, at most ${RUN_LIMITS.maxItems}`),
@@ -43,12 +44,22 @@ const RunInputFields = z.strictObject({
 });
 
 /** The run input; besides each field's own rules, the chosen provider's options and the input's size are checked. */
-export const RunInputSchema = RunInputFields.superRefine((input, ctx) => {
-  const checked = checkProviderOptions(input.provider, input.providerOptions);
-  if (!checked.ok) for (const issue of checked.issues) ctx.addIssue({ code: 'custom', path: ['providerOptions', ...issue.path], message: issue.message });
-  const chars = JSON.stringify(input).length;
-  if (chars > RUN_LIMITS.inputChars) ctx.addIssue({ code: 'custom', path: [], message: `the run input has ${chars} characters of JSON; at most ${RUN_LIMITS.inputChars} are accepted (put long URL lists in the store)` });
-});
+export const RunInputSchema = RunInputFields.superRefine(
+  (input, ctx) => {
+    // Runs even when other fields failed (`when` below), so every problem is named at once: guard the shapes.
+    const provider = ProviderNameSchema.safeParse(input?.provider);
+    const options = input?.providerOptions;
+    if (provider.success && options !== null && typeof options === 'object' && !Array.isArray(options)) {
+      const checked = checkProviderOptions(provider.data, options);
+      if (!checked.ok) for (const issue of checked.issues) ctx.addIssue({ code: 'custom', path: ['providerOptions', ...issue.path], message: issue.message });
+    }
+    const chars = JSON.stringify(input)?.length ?? 0;
+    if (chars > RUN_LIMITS.inputChars) {
+      ctx.addIssue({ code: 'custom', path: [], message: `the run input has ${chars} characters of JSON; at most ${RUN_LIMITS.inputChars} are accepted (put long URL lists in the store)` });
+    }
+  },
+  { when: () => true },
+);
 
 /**
  * The input shape of runs started before the trust boundary (any providerOptions, no size limit).
