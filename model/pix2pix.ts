@@ -25,7 +25,7 @@ import { pix2pixLosses } from './losses';
 import { discriminator, generator } from './networks';
 import { TfjsOps } from './ops/tfjs';
 import type { TrainOptions } from './options';
-import { readSnapshot, readSnapshotAsync, writeSnapshot, type ModelSnapshot } from './snapshot';
+import { readSnapshot, readSnapshotAsync, readWeights, writeSnapshot, type ModelSnapshot } from './snapshot';
 
 export type { Batch, EngineName, ModelSnapshot, WeightValues };
 
@@ -100,7 +100,7 @@ export class Pix2Pix {
 
   /** A copy of one network's current weights by name. */
   weights(network: NetworkName): WeightValues {
-    return readSnapshot(this, { moments: false })[network];
+    return readWeights(this, network);
   }
 
   /** Replaces one network's weights (fine-tuning); throws WeightMismatchError unless every weight fits. */
@@ -120,7 +120,7 @@ export class Pix2Pix {
   }
 
   snapshot(): ModelSnapshot {
-    return readSnapshot(this, { moments: true }) as ModelSnapshot;
+    return readSnapshot(this);
   }
 
   /** Like snapshot(), yielding to the event loop while copying (large models take seconds). */

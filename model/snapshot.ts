@@ -30,13 +30,13 @@ const NETWORKS = ['generator', 'discriminator'] as const;
 const OPTIMIZER = { generator: 'optimizerG', discriminator: 'optimizerD' } as const;
 
 /** Variable names in snapshot order: G weights, D weights, then m and v of G, then of D. */
-function snapshotNames(networks: Pix2PixNetworks, moments: boolean): string[] {
+function snapshotNames(networks: Pix2PixNetworks): string[] {
   const names = NETWORKS.flatMap((n) => networks[n].weights.map((w) => variableName(n, w.name)));
-  if (moments) for (const n of NETWORKS) for (const m of ['m', 'v'] as const) names.push(...networks[n].trainable.map((w) => variableName(n, w.name, m)));
+  for (const n of NETWORKS) for (const m of ['m', 'v'] as const) names.push(...networks[n].trainable.map((w) => variableName(n, w.name, m)));
   return names;
 }
 
-function assemble(target: SnapshotTarget, values: Float32Array[], moments: boolean): Partial<ModelSnapshot> & Pick<ModelSnapshot, 'generator' | 'discriminator'> {
+function assemble(target: SnapshotTarget, values: Float32Array[], step: number): ModelSnapshot {
   let next = 0;
   const take = (count: number) => values.slice(next, (next += count));
   const { networks } = target;
@@ -44,31 +44,37 @@ function assemble(target: SnapshotTarget, values: Float32Array[], moments: boole
     const arrays = take(networks[n].weights.length);
     return new Map(networks[n].weights.map((w, i) => [w.name, arrays[i]]));
   });
-  if (!moments) return { generator, discriminator };
   const optimizer = (n: NetworkName): AdamState => {
     const count = networks[n].trainable.length;
     return { step: target.optimizerSteps[n], m: take(count), v: take(count) };
   };
-  return { step: target.step, generator, discriminator, optimizerG: optimizer('generator'), optimizerD: optimizer('discriminator') };
+  return { step, generator, discriminator, optimizerG: optimizer('generator'), optimizerD: optimizer('discriminator') };
 }
 
-/** Reads the state now (one engine read), copying every array to JS. */
-export function readSnapshot(target: SnapshotTarget, { moments }: { moments: boolean }) {
-  const tensors = target.engine.read(snapshotNames(target.networks, moments));
-  return assemble(target, tensors.map(copyOut), moments);
+/** One network's weights by name, copied to JS. */
+export function readWeights(target: SnapshotTarget, network: NetworkName): WeightValues {
+  const specs = target.networks[network].weights;
+  const tensors = target.engine.read(specs.map((w) => variableName(network, w.name)));
+  return new Map(specs.map((w, i) => [w.name, copyOut(tensors[i])]));
 }
 
-/** Like readSnapshot with moments, yielding to the event loop between arrays so heartbeats keep running. */
+/** Reads the whole state now (one engine read), copying every array to JS. */
+export function readSnapshot(target: SnapshotTarget): ModelSnapshot {
+  const tensors = target.engine.read(snapshotNames(target.networks));
+  return assemble(target, tensors.map(copyOut), target.step);
+}
+
+/** Like readSnapshot, yielding to the event loop between arrays so heartbeats keep running. */
 export async function readSnapshotAsync(target: SnapshotTarget): Promise<ModelSnapshot> {
   // One engine read fixes the moment; the copies to JS follow, one array at a time.
-  const tensors = target.engine.read(snapshotNames(target.networks, true));
+  const tensors = target.engine.read(snapshotNames(target.networks));
   const step = target.step;
   const values: Float32Array[] = [];
   for (const tensor of tensors) {
     values.push(copyOut(tensor));
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  return { ...(assemble(target, values, true) as ModelSnapshot), step };
+  return assemble(target, values, step);
 }
 
 /**
