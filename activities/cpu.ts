@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto';
-import { conformImage, ImageDecodeError, paramsHash, partialInformation, composePair, readRgb } from '../imaging';
+import { conformImage, ImageDecodeError, paramsHash } from '../imaging';
 import type { FitStrategy } from '../imaging/conform';
 import type { PartialParams } from '../imaging/partial-params';
 import { DatasetError } from '../model/errors';
 import { keys, type Store } from '../storage';
 import {
   batchRecordKey,
-  chooseHeldOut,
   ConformRecordSchema,
   DatasetManifestSchema,
   DownloadRecordSchema,
@@ -14,12 +12,14 @@ import {
   PairsRecordSchema,
   putJson,
   readIfPresent,
+  storeDatasetManifest,
   summariseOutcomes,
   type ConformRecord,
   type DatasetManifest,
   type PairsRecord,
 } from './dataset-records';
 import { heartbeater } from './heartbeat';
+import { ensurePair } from './pairs';
 
 /** CPU image work: conform, partial information, dataset manifests. One activity per batch of images. */
 export function createCpuActivities(store: Store) {
@@ -66,12 +66,7 @@ export function createCpuActivities(store: Store) {
       const record: PairsRecord = { batch: input.batch, pairs: [] };
       for (const [i, image] of conformed.images.entries()) {
         hb.signal.throwIfAborted();
-        const key = keys.pair(input.partial.method, hash, input.imageSize, image.sha256);
-        if (!(await store.exists(key))) {
-          const photo = await readRgb(await store.get(image.key));
-          const partial = await partialInformation(photo, input.partial);
-          await store.put(key, await composePair(partial, photo), { contentType: 'image/png' });
-        }
+        const key = await ensurePair(store, image, input.imageSize, input.partial, hash);
         record.pairs.push({ sha256: image.sha256, url: image.url, key });
         hb.beat({ done: i + 1, total: conformed.images.length });
       }
@@ -102,23 +97,8 @@ export function createCpuActivities(store: Store) {
       if (pairs.size === 0) {
         throw new DatasetError(`no usable images: ${failed} of the scraped items failed to download or decode (see runs/${input.runKey}/batches/)`);
       }
-      const sorted = [...pairs.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
-      const datasetId = createHash('sha256').update(sorted.map((p) => p.key).join('\n')).digest('hex').slice(0, 16);
-      const manifestKey = keys.datasetManifest(datasetId);
-      if (!(await store.exists(manifestKey))) {
-        const manifest: DatasetManifest = {
-          datasetId,
-          createdAt: new Date().toISOString(),
-          runKey: input.runKey,
-          parent: input.baseDatasetId,
-          imageSize: input.imageSize,
-          partial: input.partial,
-          pairs: sorted,
-          heldOut: chooseHeldOut(sorted),
-        };
-        await putJson(store, manifestKey, manifest);
-      }
-      return { datasetId, manifestKey, pairs: sorted.length, downloaded, failed };
+      const { datasetId, manifestKey, pairs: count } = await storeDatasetManifest(store, [...pairs.values()], { runKey: input.runKey, parent: input.baseDatasetId, imageSize: input.imageSize, partial: input.partial });
+      return { datasetId, manifestKey, pairs: count, downloaded, failed };
     },
   };
 }

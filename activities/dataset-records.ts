@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { UrlOutcomeSchema, type UrlOutcome } from '../sources/download';
 import { getJson, keys, putJson, type Store } from '../storage';
@@ -51,6 +52,31 @@ export function chooseHeldOut(pairs: readonly { sha256: string }[]): string[] {
   if (pairs.length < 4) return [];
   const count = Math.min(8, Math.max(1, Math.floor(pairs.length / 10)));
   return pairs.map((p) => p.sha256).sort().slice(0, count);
+}
+
+/**
+ * Stores the manifest of a set of pairs unless it exists. The dataset id is derived from the pair
+ * keys, which are content-addressed, so the same pairs always give the same id: a run and a
+ * comparison's variant that made the same pairs share one dataset.
+ */
+export async function storeDatasetManifest(
+  store: Store,
+  pairs: DatasetManifest['pairs'],
+  about: { runKey: string; parent?: string; imageSize: number; partial: Record<string, unknown> },
+): Promise<{ datasetId: string; manifestKey: string; pairs: number }> {
+  const sorted = [...pairs].sort((a, b) => (a.key < b.key ? -1 : 1));
+  const datasetId = datasetIdOf(sorted.map((p) => p.key));
+  const manifestKey = keys.datasetManifest(datasetId);
+  if (!(await store.exists(manifestKey))) {
+    const manifest: DatasetManifest = { datasetId, createdAt: new Date().toISOString(), ...about, pairs: sorted, heldOut: chooseHeldOut(sorted) };
+    await putJson(store, manifestKey, manifest);
+  }
+  return { datasetId, manifestKey, pairs: sorted.length };
+}
+
+/** 16 hex of sha256 over the sorted pair keys. */
+export function datasetIdOf(sortedPairKeys: readonly string[]): string {
+  return createHash('sha256').update(sortedPairKeys.join('\n')).digest('hex').slice(0, 16);
 }
 
 /** Counts of a batch's (or several batches') download outcomes, with failures by reason. */

@@ -32,7 +32,7 @@ export type RenderPlan = z.infer<typeof RenderPlanSchema>;
 const ChunkRecordSchema = z.object({ index: z.number(), frames: z.number(), translateCalls: z.number(), renderedBy: z.string(), key: z.string() });
 export type ChunkRecord = z.infer<typeof ChunkRecordSchema>;
 
-const planKey = (renderId: string) => keys.renderOutput(renderId, 'plan.json');
+export const planKey = (renderId: string) => keys.renderOutput(renderId, 'plan.json');
 const chunkRecordKey = (renderId: string, index: number) => keys.renderOutput(renderId, `chunk-records/${String(index).padStart(6, '0')}.json`);
 
 /** Preparing and joining a render: video decode/encode without inference (cpu queue). */

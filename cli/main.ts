@@ -5,6 +5,7 @@
 import { ConfigError } from '../config/load';
 import { CliError } from './context';
 import { applyCommand, APPLY_HELP } from './commands/apply';
+import { compareCommand, COMPARE_HELP } from './commands/compare';
 import { DEMO_HELP, runDemo } from './commands/demo';
 import { renderCommand, RENDER_HELP } from './commands/render';
 import { resumeCommand, RESUME_HELP } from './commands/resume';
@@ -17,6 +18,7 @@ import { statusCommand, STATUS_HELP } from './commands/status';
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; help: string; summary: string }> = {
   demo: { run: runDemo, help: DEMO_HELP, summary: 'run the whole pipeline locally on the bundled photos (no setup needed)' },
   run: { run: runCommand, help: RUN_HELP, summary: 'start a pipeline run on the configured Temporal' },
+  compare: { run: compareCommand, help: COMPARE_HELP, summary: 'train several ways of seeing on the same photos and compare them side by side' },
   status: { run: statusCommand, help: STATUS_HELP, summary: "show a run's progress (--watch to follow it)" },
   resume: { run: resumeCommand, help: RESUME_HELP, summary: 'start a failed run again; finished work is skipped' },
   schedule: { run: scheduleCommand, help: SCHEDULE_HELP, summary: 'periodic retraining: create | list | delete | trigger' },

@@ -28,6 +28,7 @@ export interface LineChartOptions {
 const MARGIN = { left: 56, right: 24, top: 34, bottom: 44 };
 const AXIS_COLOUR = '#555';
 const GRID_COLOUR = '#e4e4e4';
+const LEGEND_ROW = 18;
 
 /** Splits points (in x order) into at most maxBuckets runs of nearly equal length. */
 export function bucketSeries(points: readonly Point[], maxBuckets: number): Bucket[] {
@@ -72,12 +73,30 @@ function formatTick(value: number, step: number): string {
 }
 
 export function lineChart(points: readonly Point[], options: LineChartOptions): SafeHtml {
-  const { title, xLabel = 'step', colour = '#2b6cb0', width = 380, height = 240, maxPoints = 500 } = options;
-  const plot = { left: MARGIN.left, right: width - MARGIN.right, top: MARGIN.top, bottom: height - MARGIN.bottom };
-  const buckets = bucketSeries(points, maxPoints);
+  return linesChart([{ label: options.title, colour: options.colour ?? '#2b6cb0', points }], options);
+}
+
+/** One line of a chart with several: its name in the legend and its colour. */
+export interface Series {
+  label: string;
+  colour: string;
+  points: readonly Point[];
+}
+
+/**
+ * Several series on shared axes (the ticks cover all of them), each bucketed like lineChart's one,
+ * with a legend when there is more than one. With one series it draws exactly what lineChart does.
+ */
+export function linesChart(series: readonly Series[], options: Omit<LineChartOptions, 'colour'>): SafeHtml {
+  const { title, xLabel = 'step', width = 380, maxPoints = 500 } = options;
+  const legendRows = series.length > 1 ? Math.ceil(series.length / 3) : 0;
+  const height = (options.height ?? 240) + legendRows * LEGEND_ROW;
+  const plot = { left: MARGIN.left, right: width - MARGIN.right, top: MARGIN.top, bottom: height - MARGIN.bottom - legendRows * LEGEND_ROW };
+  const lines = series.map((s) => ({ ...s, buckets: bucketSeries(s.points, maxPoints) }));
+  const all = lines.flatMap((line) => line.buckets);
   const frame = html`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600" fill="#222">${title}</text>`;
 
-  if (buckets.length === 0) {
+  if (all.length === 0) {
     return svg(width, height, title, [
       frame,
       html`<rect x="${plot.left}" y="${plot.top}" width="${plot.right - plot.left}" height="${plot.bottom - plot.top}" fill="none" stroke="${GRID_COLOUR}"/>`,
@@ -85,8 +104,9 @@ export function lineChart(points: readonly Point[], options: LineChartOptions): 
     ]);
   }
 
-  const xTicks = niceTicks(buckets[0]!.x, buckets[buckets.length - 1]!.x, 5);
-  const yTicks = niceTicks(Math.min(...buckets.map((b) => b.min)), Math.max(...buckets.map((b) => b.max)), 5);
+  const xs = all.map((b) => b.x);
+  const xTicks = niceTicks(Math.min(...xs), Math.max(...xs), 5);
+  const yTicks = niceTicks(Math.min(...all.map((b) => b.min)), Math.max(...all.map((b) => b.max)), 5);
   const scale = (value: number, ticks: number[], from: number, to: number) =>
     round(from + ((value - ticks[0]!) / (ticks[ticks.length - 1]! - ticks[0]!)) * (to - from));
   const sx = (x: number) => scale(x, xTicks, plot.left, plot.right);
@@ -103,15 +123,27 @@ export function lineChart(points: readonly Point[], options: LineChartOptions): 
 <text x="${sx(t)}" y="${plot.bottom + 17}" text-anchor="middle" font-size="11" fill="${AXIS_COLOUR}">${formatTick(t, xStep)}</text>`,
   );
   const axes = html`<path d="M${plot.left},${plot.top} V${plot.bottom} H${plot.right}" fill="none" stroke="${AXIS_COLOUR}"/>
-<text x="${(plot.left + plot.right) / 2}" y="${height - 6}" text-anchor="middle" font-size="12" fill="${AXIS_COLOUR}">${xLabel}</text>`;
+<text x="${(plot.left + plot.right) / 2}" y="${plot.bottom + 38}" text-anchor="middle" font-size="12" fill="${AXIS_COLOUR}">${xLabel}</text>`;
 
-  // The band only means something when buckets hold more than one point.
-  const outline = [...buckets.map((b) => `${sx(b.x)},${sy(b.max)}`), ...[...buckets].reverse().map((b) => `${sx(b.x)},${sy(b.min)}`)];
-  const band =
-    buckets.length < points.length ? html`<polygon class="range" points="${outline.join(' ')}" fill="${colour}" fill-opacity="0.18" stroke="none"/>` : null;
-  const line = html`<polyline class="series" points="${buckets.map((b) => `${sx(b.x)},${sy(b.mean)}`).join(' ')}" fill="none" stroke="${colour}" stroke-width="1.5" stroke-linejoin="round"/>`;
+  const drawn = lines.map(({ buckets, points, colour, label }) => {
+    if (buckets.length === 0) return null;
+    // The band only means something when buckets hold more than one point.
+    const outline = [...buckets.map((b) => `${sx(b.x)},${sy(b.max)}`), ...[...buckets].reverse().map((b) => `${sx(b.x)},${sy(b.min)}`)];
+    const band =
+      buckets.length < points.length ? html`<polygon class="range" points="${outline.join(' ')}" fill="${colour}" fill-opacity="0.18" stroke="none"/>` : null;
+    const line = html`<polyline class="series" data-series="${label}" points="${buckets.map((b) => `${sx(b.x)},${sy(b.mean)}`).join(' ')}" fill="none" stroke="${colour}" stroke-width="1.5" stroke-linejoin="round"/>`;
+    return [band, line];
+  });
+  const legend =
+    legendRows > 0
+      ? series.map((s, i) => {
+          const x = plot.left + (i % 3) * ((plot.right - plot.left) / 3);
+          const y = height - legendRows * LEGEND_ROW + Math.floor(i / 3) * LEGEND_ROW + 4;
+          return html`<g class="legend-item"><rect x="${x}" y="${y - 9}" width="14" height="4" fill="${s.colour}"/><text x="${x + 18}" y="${y - 5}" dominant-baseline="middle" font-size="11" fill="#333">${s.label}</text></g>`;
+        })
+      : null;
 
-  return svg(width, height, title, [frame, grid, xAxis, band, line, axes]);
+  return svg(width, height, title, [frame, grid, xAxis, drawn, axes, legend]);
 }
 
 function svg(width: number, height: number, title: string, body: HtmlValue[]): SafeHtml {

@@ -40,6 +40,17 @@ const WRITE_AHEAD_FRAMES = 16;
 /** Colour tags matching the conversion, so players do not guess BT.601 vs BT.709. */
 const BT709 = ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv'];
 
+/** The H.264 output every bloomsight video is written with (the rendered chunks and the side-by-side comparisons). */
+export function h264OutputArgs(options: Pick<EncoderOptions, 'crf' | 'preset'> = {}): string[] {
+  return [
+    // One x264 thread: the bytes then depend on nothing but the frames and options (x264's output
+    // changes with its thread count, i.e. with the machine's cores), so chunks rendered on different
+    // gpu workers join into the same file; and frame threads cost CPU that inference needs.
+    '-threads', '1', '-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-crf', String(options.crf ?? 18), '-pix_fmt', 'yuv420p', ...BT709,
+    '-movflags', '+faststart', '-map_metadata', '-1',
+  ];
+}
+
 /**
  * An H.264 MP4 writer fed RgbImage frames (libx264, yuv420p, +faststart). ffmpeg writes to a
  * temporary name beside outPath, so outPath only ever holds a complete file.
@@ -57,11 +68,7 @@ export async function createEncoder(options: EncoderOptions): Promise<FrameEncod
     '-nostdin', '-hide_banner', '-v', 'error', '-y',
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', rate, '-i', 'pipe:0',
     '-vf', `${options.outputHeight ? `scale=-2:${options.outputHeight}:flags=lanczos,` : ''}pad=ceil(iw/2)*2:ceil(ih/2)*2,scale=out_color_matrix=bt709:out_range=tv,format=yuv420p`,
-    // One x264 thread: the bytes then depend on nothing but the frames and options (x264's output
-    // changes with its thread count, i.e. with the machine's cores), so chunks rendered on different
-    // gpu workers join into the same file; and frame threads cost CPU that inference needs.
-    '-threads', '1', '-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-crf', String(options.crf ?? 18), '-pix_fmt', 'yuv420p', ...BT709,
-    '-movflags', '+faststart', '-map_metadata', '-1', '-f', 'mp4', partialPath,
+    ...h264OutputArgs(options), '-f', 'mp4', partialPath,
   ];
   const tool = startTool(ffmpeg, args, { signal, stdin: true });
   const stdin = tool.child.stdin!;
@@ -206,6 +213,6 @@ export async function makeGif(mp4Path: string, gifPath: string, options: GifOpti
   }
 }
 
-function partialName(path: string): string {
+export function partialName(path: string): string {
   return `${path}.${randomBytes(4).toString('hex')}.partial`;
 }

@@ -11,6 +11,7 @@
  *                      a worker thread (frame-worker.cjs, frame-client.ts, frame-protocol.ts)
  *   stage-clock.ts     StageClock: time per stage, for renderChunk's breakdown
  *   encode.ts          createEncoder / encodeFrames (H.264 MP4), joinChunks (+ original audio), makeGif
+ *   stack.ts           stackPanels: panels of several renders side by side in one MP4 (comparisons)
  *   flicker.ts         meanAbsoluteDifference, FlickerMeter
  *   errors.ts          NotAVideoError, EmptyVideoError, FfmpegError, ChunkRangeError
  *   pan-clip.ts        makePanClip: a synthetic panning video from still photos (tests, benchmarks)
@@ -33,6 +34,7 @@ export type { FrameThread } from './frame-client';
 export { StageClock, type StageTimes } from './stage-clock';
 export { coverSize, decodeFrames, type DecodedFrame, type DecodeOptions } from './decode';
 export { createEncoder, encodeFrames, joinChunks, makeGif, type EncoderOptions, type FrameEncoder, type GifOptions, type JoinOptions } from './encode';
+export { stackPanels, type StackColumn, type StackRequest } from './stack';
 export { ChunkRangeError, EmptyVideoError, FfmpegError, NotAVideoError } from './errors';
 export { FlickerMeter, meanAbsoluteDifference } from './flicker';
 export { makePanClip, type PanClipOptions } from './pan-clip';

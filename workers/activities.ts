@@ -20,7 +20,8 @@ export async function activitiesFor(queue: ActivityQueue, deps: ActivityDeps): P
       return { ...createProbeActivities(deps.store), ...createIoActivities(deps.store, deps.config) };
     case 'cpu': {
       const { createRenderCpuActivities } = await import('../activities/render');
-      return { ...createCpuActivities(deps.store), ...createRenderCpuActivities(deps.store) };
+      const { createCompareActivities } = await import('../activities/compare');
+      return { ...createCpuActivities(deps.store), ...createRenderCpuActivities(deps.store), ...createCompareActivities(deps.store) };
     }
     case 'gpu': {
       // Loaded only here: the gpu worker is the one process that needs TensorFlow.
@@ -31,10 +32,12 @@ export async function activitiesFor(queue: ActivityQueue, deps: ActivityDeps): P
       await workerInferenceProvider(deps.config);
       const { createRenderGpuActivities } = await import('../activities/render');
       const { createReportActivities } = await import('../activities/report');
+      const { createCompareReportActivities } = await import('../activities/compare-report');
       return {
         ...createGpuActivities(deps.store, deps.config),
         ...createRenderGpuActivities(deps.store, deps.config, deps.identity),
         ...createReportActivities(deps.store, deps.config),
+        ...createCompareReportActivities(deps.store, deps.config),
       };
     }
   }

@@ -6,3 +6,6 @@ export { storeProbe } from './probe';
 export { learnToSee } from './learn-to-see';
 export { buildDataset } from './build-dataset';
 export { renderVideo } from './render-video';
+export { compareVariants } from './compare-variants';
+export { trainVariant } from './train-variant';
+export { renderComparison } from './render-comparison';

@@ -1,0 +1,115 @@
+import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { z } from 'zod';
+import type { CompareActivities } from '../activities/compare';
+import type { GpuActivities } from '../activities/gpu';
+import { MAX_MODEL_ID } from '../config/compare-input';
+import { TaskQueueNamesSchema } from '../config/task-queues';
+import { PartialParamsSchema } from '../imaging/partial-params';
+import { TrainOptionsSchema } from '../model/options';
+import {
+  changeTimeGoalUpdate,
+  progressQuery,
+  reportTrainingUpdate,
+  setTimeGoalSignal,
+  stopTrainingSignal,
+  type RunProgress,
+  type TrainingControl,
+} from './messages';
+import { PERMANENT_ERROR_TYPES } from './retry-policy';
+import { parseInput } from './validate';
+
+/** What compareVariants hands each variant (a compiled variant of a valid comparison input). */
+export const TrainVariantInputSchema = z.strictObject({
+  /** The variant's run key and model id (`<comparison>--<variant>`): its records, checkpoints and export live under it. */
+  modelId: z.string().regex(new RegExp(`^[a-z0-9][a-z0-9-]{0,${MAX_MODEL_ID - 1}}$`), 'must be a model id'),
+  /** The shared dataset this variant's dataset is derived from. */
+  baseDatasetId: z.string().min(1),
+  partial: PartialParamsSchema,
+  train: TrainOptionsSchema,
+  heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(120),
+  taskQueues: TaskQueueNamesSchema,
+});
+export type TrainVariantInputJson = z.input<typeof TrainVariantInputSchema>;
+
+export interface TrainVariantResult {
+  modelId: string;
+  datasetId: string;
+  /** Pairs made for this variant; 0 when another run or variant had made them all. */
+  pairsComputed: number;
+  exportKey: string;
+  steps: number;
+  trainingSeconds: number;
+  stoppedBy: string;
+}
+
+/**
+ * One variant of a comparison: its dataset derived from the shared one (cpu), training (gpu, on
+ * whichever gpu worker is free) and export. The child workflow of compareVariants; it answers the
+ * same progress query, stopTraining signal and time-goal messages as a run, so
+ * `bloomsight status <comparison>--<variant>` shows its training. Every stage finds finished work
+ * in the store: started again, a trained variant costs three quick activities.
+ */
+export async function trainVariant(rawInput: TrainVariantInputJson): Promise<TrainVariantResult> {
+  const input = parseInput(TrainVariantInputSchema, rawInput, 'variant input');
+  const { modelId } = input;
+  const progress: RunProgress = {
+    runKey: modelId,
+    stage: 'dataset',
+    dataset: { found: 0, batches: 0, batchesDone: 0, downloaded: 0, duplicates: 0, failed: 0, pairs: 0 },
+    modelId,
+  };
+  const control: TrainingControl = { stop: false, timeGoalSeconds: input.train.timeGoalSeconds };
+  setHandler(progressQuery, () => progress);
+  setHandler(stopTrainingSignal, () => void (control.stop = true));
+  setHandler(setTimeGoalSignal, (seconds) => void (control.timeGoalSeconds = seconds));
+  setHandler(changeTimeGoalUpdate, (seconds) => ({ ...control, timeGoalSeconds: (control.timeGoalSeconds = seconds) }), {
+    validator: (seconds) => {
+      if (!(typeof seconds === 'number' && seconds > 0)) throw new Error('time goal must be a positive number of seconds');
+    },
+  });
+  setHandler(reportTrainingUpdate, (report) => {
+    progress.training = { ...report, timeGoalSeconds: control.timeGoalSeconds };
+    return control;
+  });
+
+  const cpu = proxyActivities<CompareActivities>({
+    taskQueue: input.taskQueues.cpu,
+    startToCloseTimeout: '4 hours',
+    heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] },
+  });
+  // As learnToSee's training: heartbeats every few steps, so a worker that dies is noticed within the timeout.
+  const gpu = proxyActivities<GpuActivities>({
+    taskQueue: input.taskQueues.gpu,
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
+    retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES, 'ModelTooLargeError', 'DatasetError'] },
+  });
+
+  try {
+    const dataset = await cpu.deriveDataset({ runKey: modelId, baseDatasetId: input.baseDatasetId, imageSize: input.train.imageSize, partial: input.partial });
+    progress.datasetId = dataset.datasetId;
+    progress.dataset.pairs = dataset.pairs;
+
+    progress.stage = 'train';
+    const trained = await gpu.trainModel({ runKey: modelId, modelId, datasetId: dataset.datasetId, options: input.train });
+
+    progress.stage = 'export';
+    const exported = await gpu.exportModel({ modelId, datasetId: dataset.datasetId, partial: input.partial });
+    progress.exportKey = exported.exportKey;
+    progress.stage = 'done';
+    return {
+      modelId,
+      datasetId: dataset.datasetId,
+      pairsComputed: dataset.computed,
+      exportKey: exported.exportKey,
+      steps: exported.steps,
+      trainingSeconds: trained.trainingSeconds,
+      stoppedBy: trained.stoppedBy,
+    };
+  } catch (error) {
+    progress.stage = 'failed';
+    progress.error = `${workflowInfo().workflowId}: ${(error as Error).message}`;
+    throw error;
+  }
+}
