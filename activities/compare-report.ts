@@ -7,6 +7,7 @@ import { loadExport, translateImages } from '../model/infer';
 import { buildComparisonReport, type ComparisonReportData } from '../report';
 import { getJson, keys, type Store } from '../storage';
 import { conformFrame, coverSize, decodeFrames, probeVideo } from '../video';
+import { comparisonColumns } from './comparison-record';
 import { batchRecordKey, DatasetManifestSchema, DownloadRecordSchema, summariseOutcomes } from './dataset-records';
 import { heartbeater } from './heartbeat';
 import { workerInferenceProvider } from './model-runtime';
@@ -23,8 +24,9 @@ export interface ComparisonReportInput {
   found: number;
   parameters: Record<string, unknown>;
   variants: Array<{ name: string; modelId: string; datasetId: string; partial: PartialParams; trainOverrides: Record<string, unknown> }>;
-  /** The side-by-side render, copied beside the report as clip.mp4. */
+  /** The side-by-side render, copied beside the report as clip.mp4, and its columns. */
   renderId?: string;
+  panels?: 'two' | 'three';
   /** Store key of the video whose frames get rows of their own. */
   video?: string;
 }
@@ -123,7 +125,7 @@ export function createCompareReportActivities(store: Store, config: RuntimeConfi
         notes: [
           heldOut ? `The photos are the ${chosen.length} held out of every variant's training.` : 'The dataset was too small to hold photos out: the photos shown were trained on.',
           ...(frames.length ? ['Video frames: each variant makes the partial information of the frame alone; the video keeps k-means clusters stable from frame to frame.'] : []),
-          ...(video ? [`The clip: the original, then for each variant ${input.variants.map((v) => v.name).join(', ')} its output (and its partial information when rendered with three panels).`] : []),
+          ...(video ? [`The clip, left to right: ${comparisonColumns(input.variants.map((v) => v.name), input.panels ?? 'two')}.`] : []),
         ],
       });
       const reportKey = keys.report(input.runKey);

@@ -45,3 +45,8 @@ export async function readComparison(store: Store, runKey: string): Promise<Comp
     throw error;
   }
 }
+
+/** The columns of a comparison's pictures and videos, left to right: the original, then each variant's (partial information and) output. */
+export function comparisonColumns(variantNames: readonly string[], panels: 'two' | 'three'): string {
+  return ['original', ...variantNames.flatMap((name) => (panels === 'three' ? [`${name} partial`, name] : [name]))].join(' | ');
+}

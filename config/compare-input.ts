@@ -30,7 +30,7 @@ export const VariantSchema = z.strictObject({
     .string()
     .regex(variantNamePattern, `must be 1-${NAME_CHARS} lowercase letters, digits or hyphens, starting with a letter or digit`)
     .optional()
-    .describe('names the variant; its model id is <runKey>--<name>. Default: the method and the parameters that differ from the defaults, e.g. kmeans-k5-blur1p5 (longer than 32 characters: shortened, with a hash)'),
+    .describe('names the variant; its model id is {runKey}--{name}. Default: the method and the parameters that differ from the defaults, e.g. kmeans-k5-blur1p5 (longer than 32 characters: shortened, with a hash)'),
   partial: PartialParamsSchema.describe('partial-information method and its parameters, e.g. {"method": "kmeans", "k": 5}'),
   train: z
     .record(z.string(), z.unknown())

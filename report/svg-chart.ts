@@ -137,9 +137,10 @@ export function linesChart(series: readonly Series[], options: Omit<LineChartOpt
   const legend =
     legendRows > 0
       ? series.map((s, i) => {
+          // Rows below the x-axis label, three entries to a row.
           const x = plot.left + (i % 3) * ((plot.right - plot.left) / 3);
-          const y = height - legendRows * LEGEND_ROW + Math.floor(i / 3) * LEGEND_ROW + 4;
-          return html`<g class="legend-item"><rect x="${x}" y="${y - 9}" width="14" height="4" fill="${s.colour}"/><text x="${x + 18}" y="${y - 5}" dominant-baseline="middle" font-size="11" fill="#333">${s.label}</text></g>`;
+          const y = plot.bottom + MARGIN.bottom + Math.floor(i / 3) * LEGEND_ROW + LEGEND_ROW / 2;
+          return html`<g class="legend-item"><rect x="${x}" y="${y - 2}" width="14" height="4" fill="${s.colour}"/><text x="${x + 18}" y="${y}" dominant-baseline="middle" font-size="11" fill="#333">${s.label}</text></g>`;
         })
       : null;
 

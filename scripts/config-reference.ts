@@ -4,6 +4,7 @@
  *   npx tsx scripts/config-reference.ts
  */
 import { z } from 'zod';
+import { CompareInputSchema, VariantSchema } from '../config/compare-input';
 import { RUN_LIMITS } from '../config/limits';
 import { RunInputSchema } from '../config/run-input';
 import { RuntimeConfigSchema } from '../config/runtime';
@@ -76,6 +77,13 @@ export function configReference(): string {
   for (const [provider, schema] of Object.entries(PROVIDER_OPTIONS)) {
     rows(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema, [provider], undefined, options);
   }
+  const compare: string[] = ['| field | type | default | meaning |', '|---|---|---|---|'];
+  const sharedWithRuns = new Set(Object.keys(RunInputSchema.shape));
+  const compareSchema = z.toJSONSchema(CompareInputSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  // Fields taken from the run input are described in its table (train there too); only the comparison's own are listed.
+  compareSchema.properties = Object.fromEntries(Object.entries(compareSchema.properties ?? {}).filter(([key]) => !sharedWithRuns.has(key)));
+  rows(compareSchema, [], undefined, compare);
+  rows(z.toJSONSchema(VariantSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema, ['variants[]'], undefined, compare);
   return [
     '### Runtime configuration (workers, CLI)',
     '',
@@ -92,6 +100,12 @@ export function configReference(): string {
     'Endpoints, API keys and folders are not among them: they are worker configuration above.',
     '',
     ...options,
+    '',
+    '### Comparison input (`compareVariants`)',
+    '',
+    "The run input's fields (query, provider, providerOptions, maxItems, fit, batchSize, parallelBatches, video, heartbeatTimeoutSeconds, taskQueues, and train as the options every variant starts from), and:",
+    '',
+    ...compare,
     '',
   ].join('\n');
 }

@@ -156,6 +156,7 @@ export async function compareVariants(rawInput: CompareInputJson): Promise<Compa
       parameters: { ...rawInput, runKey } as Record<string, unknown>,
       variants: input.variants.map((v, i) => ({ name: v.name, modelId: v.modelId, datasetId: variants[i]!.datasetId, partial: v.partial, trainOverrides: v.trainOverrides })),
       renderId: input.video ? runKey : undefined,
+      panels: input.panels,
       video: input.video,
     });
     progress.reportKey = reportKey;

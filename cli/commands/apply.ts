@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ComparisonNotFoundError, readComparison } from '../../activities/comparison-record';
+import { comparisonColumns, ComparisonNotFoundError, readComparison } from '../../activities/comparison-record';
 import { applyComparisonToImages, applyToImages, readImageSources, type AppliedImage } from '../../apply/apply-images';
 import { loadConfig } from '../../config/load';
 import { loadExport, type LoadedGenerator } from '../../model/infer';
@@ -39,7 +39,7 @@ export async function applyCommand(args: string[]): Promise<number> {
     const comparison = await readComparison(store, values.comparison).catch((error: Error) => {
       throw error instanceof ComparisonNotFoundError ? new CliError(error.message, 2) : error;
     });
-    console.log(`columns: original | ${comparison.variants.map((v) => (values.three ? `${v.name} partial | ${v.name}` : v.name)).join(' | ')}`);
+    console.log(`columns: ${comparisonColumns(comparison.variants.map((v) => v.name), values.three ? 'three' : 'two')}`);
     written = await applyComparison(store, comparison.variants.map((v) => v.modelId), sources, out, values.three ?? false, provider);
   } else {
     written = await applyModel(store, values.model!, sources, out, values.three ?? false, provider);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ComparisonNotFoundError, readComparison } from '../../activities/comparison-record';
+import { comparisonColumns, ComparisonNotFoundError, readComparison } from '../../activities/comparison-record';
 import { openStore } from '../../storage';
 import { renderComparison } from '../../workflows/render-comparison';
 import { renderVideo, renderProgressQuery } from '../../workflows/render-video';
@@ -56,7 +56,7 @@ export async function renderCommand(args: string[]): Promise<number> {
       });
       const handle = await cli.client.workflow.start(renderComparison, { taskQueue: cli.config.temporal.taskQueues.pipeline, workflowId: renderId, args: [{ ...common, modelIds: comparison.variants.map((v) => v.modelId) }] });
       console.log(`rendering ${videoKey} with the ${comparison.variants.length} variants of comparison ${values.comparison} (workflow ${renderId})`);
-      console.log(`columns: original | ${comparison.variants.map((v) => (values.three ? `${v.name} partial | ${v.name}` : v.name)).join(' | ')}`);
+      console.log(`columns: ${comparisonColumns(comparison.variants.map((v) => v.name), values.three ? 'three' : 'two')}`);
       const rendered = await handle.result();
       result = { ...rendered, summary: `${rendered.frames} frames, ${comparison.variants.length} variants side by side (${rendered.width}x${rendered.height})` };
     } else {
