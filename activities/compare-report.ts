@@ -53,7 +53,7 @@ export function createCompareReportActivities(store: Store, config: RuntimeConfi
       const heldOut = shared.heldOut.length > 0;
       const chosen = heldOut ? shared.pairs.filter((p) => shared.heldOut.includes(p.sha256)) : shared.pairs.slice(0, 6);
       const photos = await Promise.all(chosen.map(async (p) => (await splitPair(await store.get(p.key))).b));
-      const frames = input.video ? await sampleFrames(store, input.video, size, hb.signal) : [];
+      const frames = input.video ? await sampleFrames(store, input.video, size, hb) : [];
 
       const provider = await workerInferenceProvider(config);
       const variants: ComparisonReportData['variants'] = [];
@@ -150,7 +150,8 @@ function meanL1(outputs: readonly RgbImage[], photos: readonly RgbImage[]): numb
 }
 
 /** A few evenly spaced frames of the video, centre-cropped to the model's size as the renderer does. */
-async function sampleFrames(store: Store, videoKey: string, size: number, signal: AbortSignal): Promise<Array<{ name: string; image: RgbImage }>> {
+async function sampleFrames(store: Store, videoKey: string, size: number, hb: ReturnType<typeof heartbeater>): Promise<Array<{ name: string; image: RgbImage }>> {
+  const { signal } = hb;
   return withScratch('report-frames', async (dir) => {
     const path = join(dir, 'video');
     await store.getFile(videoKey, path);
@@ -162,6 +163,7 @@ async function sampleFrames(store: Store, videoKey: string, size: number, signal
       for await (const frame of decodeFrames(path, { video, size: coverSize(video, size), startFrame: index, frameCount: 1, signal })) {
         frames.push({ name: `frame ${frame.index} (${(frame.index / video.fps).toFixed(1)} s)`, image: await conformFrame(frame.image, size) });
       }
+      hb.beat({ frames: frames.length, of: count });
     }
     return frames;
   });

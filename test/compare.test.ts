@@ -234,7 +234,7 @@ describe('compareVariants on the real Temporal server and S3 store', () => {
     const stacked = join(scratch, 'stacked.mp4');
     await store.getFile(result.render!.mp4Key, stacked);
     const info = await probeVideo(stacked);
-    expect([info.width, info.height, info.frameCount]).toEqual([192, 64, 16]);
+    expect([info.width, info.height, info.frameCount, info.hasAudio]).toEqual([192, 64, 16, true]);
     const record = await readComparison(store, result.runKey);
     // Compare panels frame by frame with each variant's own render (one more lossy encode apart).
     const stackedFrames = await allFrames(stacked);
