@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { canonicalJson, PartialParamsSchema, type PartialParams } from '../imaging/partial-params';
 import { sha256Hex } from '../imaging/sha256';
 import { TrainOptionsSchema, type TrainOptions } from '../model/options';
-import { RunInputSchema } from './run-input';
+import { checkProviderAndSize, RunInputSchema } from './run-input';
 
 /**
  * The JSON that starts a comparison (workflow `compareVariants`): the shared stages of a run (search,
@@ -11,7 +11,8 @@ import { RunInputSchema } from './run-input';
  *   temporal workflow start --type compareVariants --task-queue bloomsight --workflow-id sweep \
  *     --input '{"runKey":"sweep","variants":[{"partial":{"method":"kmeans"}},{"partial":{"method":"edges"}}]}'
  * The shared fields are the run input's own (taken from RunInputSchema by reference, so both stay one
- * definition). `bloomsight compare` validates with this same schema before it starts anything.
+ * definition), checked as a run's are (provider options, size). `bloomsight compare` validates with
+ * this same schema before it starts anything.
  * Safe to import from workflow code (zod and other schema modules only).
  */
 
@@ -70,13 +71,17 @@ export interface CompiledVariant {
   trainOverrides: Record<string, unknown>;
 }
 
-export const CompareInputSchema = CompareFieldsSchema.superRefine(checkVariants, { when: () => true }).transform((input) => ({
-  ...input,
-  variants: input.variants.map((variant): CompiledVariant => {
-    const name = variant.name ?? defaultVariantName(variant.partial, variant.train);
-    return { name, modelId: `${input.runKey}--${name}`, partial: variant.partial, train: TrainOptionsSchema.parse({ ...input.train, ...variant.train }), trainOverrides: variant.train };
-  }),
-}));
+/** Checked as a run's input is (provider options, size), then as a comparison; compiled to named variants with complete options. */
+export const CompareInputSchema = CompareFieldsSchema.superRefine(checkProviderAndSize, { when: () => true })
+  .superRefine(checkVariants, { when: () => true })
+  .transform((input) => ({
+    ...input,
+    variants: input.variants.map((variant): CompiledVariant => {
+      const name = variant.name ?? defaultVariantName(variant.partial, variant.train);
+      const train = TrainOptionsSchema.parse({ ...input.train, ...variant.train });
+      return { name, modelId: `${input.runKey}--${name}`, partial: variant.partial, train, trainOverrides: variant.train };
+    }),
+  }));
 
 export type CompareInput = z.output<typeof CompareInputSchema>;
 export type CompareInputJson = z.input<typeof CompareInputSchema>;

@@ -43,23 +43,26 @@ const RunInputFields = z.strictObject({
   taskQueues: TaskQueueNamesSchema,
 });
 
+/**
+ * What no single field of a run says: the chosen provider's options, and the input's size. Runs even
+ * when other fields failed (`when` below), so every problem is named at once: it guards the shapes.
+ * The comparison input (config/compare-input.ts) applies it too.
+ */
+export function checkProviderAndSize(input: { provider?: unknown; providerOptions?: unknown }, ctx: z.RefinementCtx): void {
+  const provider = ProviderNameSchema.safeParse(input?.provider);
+  const options = input?.providerOptions;
+  if (provider.success && options !== null && typeof options === 'object' && !Array.isArray(options)) {
+    const checked = checkProviderOptions(provider.data, options);
+    if (!checked.ok) for (const issue of checked.issues) ctx.addIssue({ code: 'custom', path: ['providerOptions', ...issue.path], message: issue.message });
+  }
+  const chars = JSON.stringify(input)?.length ?? 0;
+  if (chars > RUN_LIMITS.inputChars) {
+    ctx.addIssue({ code: 'custom', path: [], message: `the run input has ${chars} characters of JSON; at most ${RUN_LIMITS.inputChars} are accepted (put long URL lists in the store)` });
+  }
+}
+
 /** The run input; besides each field's own rules, the chosen provider's options and the input's size are checked. */
-export const RunInputSchema = RunInputFields.superRefine(
-  (input, ctx) => {
-    // Runs even when other fields failed (`when` below), so every problem is named at once: guard the shapes.
-    const provider = ProviderNameSchema.safeParse(input?.provider);
-    const options = input?.providerOptions;
-    if (provider.success && options !== null && typeof options === 'object' && !Array.isArray(options)) {
-      const checked = checkProviderOptions(provider.data, options);
-      if (!checked.ok) for (const issue of checked.issues) ctx.addIssue({ code: 'custom', path: ['providerOptions', ...issue.path], message: issue.message });
-    }
-    const chars = JSON.stringify(input)?.length ?? 0;
-    if (chars > RUN_LIMITS.inputChars) {
-      ctx.addIssue({ code: 'custom', path: [], message: `the run input has ${chars} characters of JSON; at most ${RUN_LIMITS.inputChars} are accepted (put long URL lists in the store)` });
-    }
-  },
-  { when: () => true },
-);
+export const RunInputSchema = RunInputFields.superRefine(checkProviderAndSize, { when: () => true });
 
 /**
  * The input shape of runs started before the trust boundary (any providerOptions, no size limit).

@@ -64,6 +64,8 @@ describe('CompareInputSchema', () => {
     const result = CompareInputSchema.safeParse({
       runKey: 'a-run-key-long-enough-that-model-ids-overflow-the-limit',
       maxItems: 0,
+      provider: 'openverse',
+      providerOptions: { endpoint: 'http://169.254.169.254/' },
       variants: [
         { partial: { method: 'kmeans' }, train: { imageSize: 128, ngff: 3, ngf: 0 } },
         { partial: { method: 'blob' } },
@@ -74,7 +76,7 @@ describe('CompareInputSchema', () => {
     });
     expect(result.success).toBe(false);
     const message = describeIssues(result.error!);
-    for (const field of ['maxItems', 'variants.0.train.imageSize', 'variants.0.train.ngff', 'variants.0.train.ngf', 'variants.0.name', 'variants.1.partial.method', 'variants.2.partial.low', 'variants.4.name']) {
+    for (const field of ['maxItems', 'providerOptions.endpoint', 'variants.0.train.imageSize', 'variants.0.train.ngff', 'variants.0.train.ngf', 'variants.0.name', 'variants.1.partial.method', 'variants.2.partial.low', 'variants.4.name']) {
       expect(message).toContain(`${field}:`);
     }
     expect(message).toMatch(/variants\.4\.name: "twin" is also the name of variants\.3/);
