@@ -1,3 +1,4 @@
+import type { ComparisonProgress } from '../workflows/compare-variants';
 import type { RunProgress } from '../workflows/messages';
 
 /** A text progress bar: `[#########.........] 45%`. */
@@ -15,11 +16,16 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s).padStart(2, '0')}s` : `${s}s`;
 }
 
-/** The lines `bloomsight status` prints for one run. */
-export function formatProgress(p: RunProgress): string[] {
+/** The lines `bloomsight status` prints for one run (or one comparison: its variants, each its own run). */
+export function formatProgress(p: RunProgress | ComparisonProgress): string[] {
   const d = p.dataset;
-  const lines = [`run ${p.runKey}: ${p.stage}${p.error ? ` — ${p.error}` : ''}`];
+  const lines = [`${'variants' in p ? 'comparison' : 'run'} ${p.runKey}: ${p.stage}${p.error ? ` — ${p.error}` : ''}`];
   lines.push(`  dataset  ${bar(d.batchesDone, Math.max(d.batches, d.batchesDone))}  ${d.downloaded} downloaded, ${d.duplicates} duplicates, ${d.failed} failed, ${d.pairs} pairs${p.datasetId ? ` (dataset ${p.datasetId})` : ''}`);
+  if ('variants' in p) {
+    for (const v of p.variants) lines.push(`  ${v.name.padEnd(24)} ${v.status}${v.steps !== undefined ? `, ${v.steps} steps` : ''}${v.error ? ` — ${v.error}` : ''}   (bloomsight status ${v.workflowId})`);
+    if (p.reportKey) lines.push(`  report   ${p.reportKey}`);
+    return lines;
+  }
   if (p.training) {
     const t = p.training;
     const byTime = t.elapsedSeconds / t.timeGoalSeconds;

@@ -137,6 +137,9 @@ describe('compareVariants on the real Temporal server and S3 store', () => {
     expect(cli.stdout).toContain(`started comparison ${runKey}`);
     expect(cli.stdout).toMatch(new RegExp(`kmeans\\s+model ${runKey}--kmeans`));
     expect(cli.stdout).toMatch(new RegExp(`edges\\s+model ${runKey}--edges`));
+    // --wait followed it to the end: the comparison and each variant as `bloomsight status` shows them.
+    expect(cli.stdout).toContain(`workflow ${runKey}: COMPLETED`);
+    expect(cli.stdout).toMatch(new RegExp(`edges\\s+done, 40 steps\\s+\\(bloomsight status ${runKey}--edges\\)`));
     comparison = (await env.client.workflow.getHandle(runKey).result()) as CompareVariantsResult;
     expect(comparison.variants.map((v) => [v.name, v.modelId, v.steps])).toEqual([
       ['kmeans', `${runKey}--kmeans`, 40],

@@ -8,7 +8,7 @@ import { openStore } from '../../storage';
 import { comparisonProgressQuery } from '../../workflows/compare-variants';
 import { progressQuery } from '../../workflows/messages';
 import { connect, CliError } from '../context';
-import { bar } from '../progress';
+import { formatProgress } from '../progress';
 import { parseVariant, VariantSyntaxError } from '../variant-syntax';
 import { uploadVideo } from './render';
 
@@ -128,20 +128,10 @@ async function followComparison(client: Client, workflowId: string): Promise<num
   for (;;) {
     const description = await handle.describe();
     const progress = await handle.query(comparisonProgressQuery).catch(() => undefined);
-    const lines = [`comparison ${workflowId}: ${description.status.name}${progress ? ` · ${progress.stage}` : ''}${progress?.error ? ` — ${progress.error}` : ''}`];
-    if (progress) {
-      const d = progress.dataset;
-      lines.push(`  dataset  ${bar(d.batchesDone, Math.max(d.batches, d.batchesDone))}  ${d.downloaded} downloaded, ${d.pairs} photos`);
-      for (const variant of progress.variants) {
-        let detail: string = variant.status;
-        if (variant.status === 'running') {
-          const training = (await client.workflow.getHandle(variant.workflowId).query(progressQuery).catch(() => undefined))?.training;
-          if (training) detail = `step ${training.step}/${training.maxSteps}, G-L1 ${training.losses.gL1.toFixed(3)}`;
-        } else if (variant.status === 'done') detail = `done, ${variant.steps} steps`;
-        else if (variant.error) detail = `failed: ${variant.error}`;
-        lines.push(`  ${variant.name.padEnd(24)} ${detail}`);
-      }
-      if (progress.reportKey) lines.push(`  report   ${progress.reportKey}`);
+    const lines = [`workflow ${workflowId}: ${description.status.name}`, ...(progress ? formatProgress(progress) : [])];
+    for (const variant of progress?.variants.filter((v) => v.status === 'running') ?? []) {
+      const training = (await client.workflow.getHandle(variant.workflowId).query(progressQuery).catch(() => undefined))?.training;
+      if (training) lines.push(`  ${variant.name.padEnd(24)} step ${training.step}/${training.maxSteps}, G-L1 ${training.losses.gL1.toFixed(3)}, ${training.imagesPerSecond.toFixed(2)} img/s`);
     }
     const text = lines.join('\n');
     if (text !== last) console.log(text);
