@@ -258,7 +258,7 @@ async function readCheckpoint(store: Store, dir: string, hasManifest: boolean): 
     const part = manifest.parts.find((p) => p.name === name);
     if (!part) throw new CheckpointCorruptError(dir, `manifest lists no ${name}`);
     // The store verifies the bytes against its own record on get; the record must be the manifest's.
-    const record = await store.stat(`${dir}/${name}`);
+    const record = await readVerified(dir, () => store.stat(`${dir}/${name}`));
     if (!record) throw new CheckpointCorruptError(dir, `missing ${name}`);
     if (record.size !== part.size || record.sha256 !== part.sha256) {
       throw new CheckpointCorruptError(dir, `${name} does not match the manifest (a part from another write?)`);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat as statFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { sha256, sha256File } from './checksum';
 import { CorruptObjectError, ObjectNotFoundError } from './errors';
@@ -11,11 +11,19 @@ import type { ListedObject, PutOptions, Store, StoredObject } from './store';
  * The local-disk store (the embedded default). Bytes live at `<root>/objects/<key>`, so a person
  * can open them; the checksum record at `<root>/sums/<key>` is written last and is the commit
  * marker: an object without one is incomplete and does not exist.
+ *
+ * Durability: each file is written under a temporary name, fsynced, renamed into place, and its
+ * folder fsynced (new folders' parents too) before the next step, so after a crash or power loss
+ * a record never survives without the bytes it describes. A record that is unreadable all the same
+ * (a disk that lies about fsync, a hand edit) makes that one object corrupt: reading it throws
+ * CorruptObjectError, listing still shows it, and nothing else in the store is affected.
  */
 export class FsStore implements Store {
   readonly location: string;
   private readonly objects: string;
   private readonly sums: string;
+  /** Folders whose entries up to the root are known to be on disk. */
+  private readonly durableDirs = new Set<string>();
 
   constructor(readonly root: string) {
     this.location = `fs:${root}`;
@@ -88,17 +96,35 @@ export class FsStore implements Store {
     for (const file of await walk(start)) {
       const key = relative(this.sums, file).split(sep).join('/');
       if (!key.startsWith(prefix) || key.endsWith('.part')) continue;
-      const record = await this.readRecord(key);
-      if (record) found.push({ key, size: record.size });
+      const record = await this.readRecord(key).catch((error: unknown) => {
+        if (error instanceof CorruptObjectError) return 'unreadable' as const;
+        throw error;
+      });
+      // An unreadable record is listed (with the size of the bytes) so that callers see the key,
+      // skip it when get() reports it corrupt, and can delete it; it must not hide its neighbours.
+      if (record === 'unreadable') found.push({ key, size: await this.bytesSize(key) });
+      else if (record) found.push({ key, size: record.size });
     }
     return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async delete(key: string): Promise<void> {
     assertValidKey(key);
-    // Marker first: a crash in between leaves unreferenced bytes, never a record without bytes.
+    // Marker first, and durably: a crash in between leaves unreferenced bytes, never a record without bytes.
     await rm(this.sumPath(key), { force: true });
+    await syncDirectory(dirname(this.sumPath(key))).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
     await rm(this.objectPath(key), { force: true });
+  }
+
+  private async bytesSize(key: string): Promise<number> {
+    try {
+      return (await statFile(this.objectPath(key))).size;
+    } catch (error) {
+      if (isNotFound(error) || isNotDirectory(error)) return 0;
+      throw error;
+    }
   }
 
   private objectPath(key: string): string {
@@ -114,15 +140,32 @@ export class FsStore implements Store {
     await this.writeAtomically(this.sumPath(object.key), (tmp) => writeFile(tmp, record));
   }
 
+  /** Write to a temporary file, fsync it, rename it into place, fsync the folder: done means on disk. */
   private async writeAtomically(path: string, write: (tmp: string) => Promise<void>): Promise<void> {
-    await mkdir(dirname(path), { recursive: true });
+    const dir = dirname(path);
+    await this.makeDirectoryDurably(dir);
     const tmp = `${path}.${randomBytes(6).toString('hex')}.part`;
     try {
       await write(tmp);
+      await syncFile(tmp);
       await rename(tmp, path);
+      await syncDirectory(dir);
     } catch (error) {
       await rm(tmp, { force: true });
       throw error;
+    }
+  }
+
+  /**
+   * mkdir -p, then fsync the parent of every folder up to the root, so new folders survive a crash
+   * (also when another writer created them a moment ago and has not synced them yet). Once per folder
+   * per process.
+   */
+  private async makeDirectoryDurably(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    for (let d = dir; d !== dirname(this.root) && dirname(d) !== d && !this.durableDirs.has(d); d = dirname(d)) {
+      await syncDirectory(dirname(d));
+      this.durableDirs.add(d);
     }
   }
 
@@ -157,6 +200,33 @@ export class FsStore implements Store {
     if (sum !== record.sha256) {
       throw new CorruptObjectError(record.key, this.location, `sha256 mismatch (expected ${record.sha256}, found ${sum})`);
     }
+  }
+}
+
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** fsync of a folder: makes the names created or removed in it durable (Linux, macOS; a no-op where unsupported). */
+async function syncDirectory(path: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EISDIR' || (error as NodeJS.ErrnoException).code === 'EPERM') return; // Windows
+    throw error;
+  }
+  try {
+    await handle.sync();
+  } catch (error) {
+    if (!['EINVAL', 'ENOTSUP', 'EPERM', 'EBADF'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  } finally {
+    await handle.close();
   }
 }
 
