@@ -13,6 +13,8 @@ import { train, type TrainProgress } from '../model/train';
 import { getJson, keys, putJson, type Store } from '../storage';
 import { reportTrainingUpdate, type TrainingControl, type TrainingProgress } from '../workflows/messages';
 import { DatasetManifestSchema, readIfPresent } from './dataset-records';
+import { ExportError } from './errors';
+export { ExportError };
 import { heartbeater } from './heartbeat';
 import { workerBackend } from './model-runtime';
 
@@ -27,10 +29,6 @@ const TrainRecordSchema = z.object({
 });
 export type TrainRecord = z.infer<typeof TrainRecordSchema>;
 
-/** Error type for a model export that is missing or unusable (non-retryable). */
-export class ExportError extends Error {
-  override readonly name = 'ExportError';
-}
 
 /**
  * How often training reports to its workflow (progress query, stop and time-goal changes): every 5 s

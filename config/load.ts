@@ -2,10 +2,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RuntimeConfigSchema, type RuntimeConfig } from './runtime';
 
-/** Invalid configuration: the message names every offending field. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+import { ConfigError } from './errors';
+export { ConfigError };
 
 const ENV_PREFIX = 'BLOOMSIGHT_';
 /** Environment variables that are not configuration fields. */

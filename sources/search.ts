@@ -5,6 +5,8 @@ import { keys } from '../storage/keys';
 import type { Store } from '../storage/store';
 import { getProvider, parseProviderOptions } from './providers';
 import { SearchResultSchema, type ProviderContext, type SearchResult } from './providers/types';
+import { InvalidSearchDateError } from './errors';
+export { InvalidSearchDateError };
 
 /** What is stored at keys.searchResults(...): the request that produced the results, and the results. */
 export const SavedSearchSchema = z.object({
@@ -104,10 +106,6 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-/** Thrown for a date that is neither a Date nor YYYY-MM-DD. */
-export class InvalidSearchDateError extends Error {
-  override readonly name = 'InvalidSearchDateError';
-}
 
 function toDay(date: string | Date): string {
   if (date instanceof Date) {

@@ -4,7 +4,7 @@ import type { IoActivities } from '../activities/io';
 import type { PartialParams } from '../imaging/partial-params';
 import type { TaskQueueNames } from '../config/task-queues';
 import { datasetBatchSignal, type DatasetBatchReport } from './messages';
-import { PERMANENT_ERROR_TYPES } from './retry-policy';
+import { retryPolicy } from './retry-policy';
 
 export interface BuildDatasetInput {
   runKey: string;
@@ -37,7 +37,7 @@ export interface BuildDatasetResult {
   failed: number;
 }
 
-const retry = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] };
+const retry = retryPolicy({ initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 });
 
 /**
  * Builds one dataset version: scrape once (results saved before any download), then for each batch of

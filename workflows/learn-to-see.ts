@@ -16,7 +16,7 @@ import {
   type RunProgress,
   type TrainingControl,
 } from './messages';
-import { PERMANENT_ERROR_TYPES } from './retry-policy';
+import { retryPolicy } from './retry-policy';
 import { parseInput, runKeyFromWorkflowId } from './validate';
 
 export interface LearnToSeeResult {
@@ -74,16 +74,16 @@ export async function learnToSee(rawInput: RunInputJson): Promise<LearnToSeeResu
     progress.dataset.pairs += batch.pairs;
   });
 
-  const io = proxyActivities<IoActivities>({ taskQueue: input.taskQueues.io, startToCloseTimeout: '1 minute', retry: { maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] } });
+  const io = proxyActivities<IoActivities>({ taskQueue: input.taskQueues.io, startToCloseTimeout: '1 minute', retry: retryPolicy({ maximumAttempts: 10 }) });
   const gpu = proxyActivities<GpuActivities>({
     taskQueue: input.taskQueues.gpu,
     startToCloseTimeout: '24 hours',
     // Training heartbeats every few steps; a worker that dies is noticed within this.
     heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
-    retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES, 'ModelTooLargeError', 'DatasetError'] },
+    retry: retryPolicy({ initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 20 }),
   });
 
-  const reports = proxyActivities<ReportActivities>({ taskQueue: input.taskQueues.gpu, startToCloseTimeout: '30 minutes', retry: { maximumAttempts: 5, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] } });
+  const reports = proxyActivities<ReportActivities>({ taskQueue: input.taskQueues.gpu, startToCloseTimeout: '30 minutes', retry: retryPolicy({ maximumAttempts: 5 }) });
 
   try {
     const line = input.line ? await io.readLine({ line: input.line }) : undefined;

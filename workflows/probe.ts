@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { ProbeActivities } from '../activities/probe';
 import { TaskQueueNamesSchema, type TaskQueueNames } from '../config/task-queues';
-import { PERMANENT_ERROR_TYPES } from './retry-policy';
+import { retryPolicy } from './retry-policy';
 
 export interface StoreProbeInput {
   key?: string;
@@ -15,7 +15,7 @@ export async function storeProbe(input: StoreProbeInput = {}): Promise<{ key: st
   const { probeStore } = proxyActivities<ProbeActivities>({
     taskQueue: queues.io,
     startToCloseTimeout: '1 minute',
-    retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] },
+    retry: retryPolicy({ maximumAttempts: 5, initialInterval: '1 second' }),
   });
   return probeStore({ key: input.key ?? 'probes/store-probe.txt', text: input.text ?? 'bloomsight store probe' });
 }

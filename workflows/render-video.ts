@@ -2,7 +2,7 @@ import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@tempora
 import { z } from 'zod';
 import type { RenderCpuActivities, RenderGpuActivities } from '../activities/render';
 import { TaskQueueNamesSchema } from '../config/task-queues';
-import { PERMANENT_ERROR_TYPES } from './retry-policy';
+import { retryPolicy } from './retry-policy';
 import { parseInput, runKeyFromWorkflowId } from './validate';
 
 export const RenderInputSchema = z.strictObject({
@@ -45,7 +45,7 @@ export interface RenderVideoResult {
 export async function renderVideo(rawInput: RenderInputJson): Promise<RenderVideoResult> {
   const input = parseInput(RenderInputSchema, rawInput, 'render input');
   const renderId = input.renderId ?? runKeyFromWorkflowId(workflowInfo().workflowId);
-  const retry = { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES, 'NotAVideoError', 'EmptyVideoError', 'MissingBinaryError', 'ExportNotFoundError', 'ExportCorruptError'] };
+  const retry = retryPolicy({ initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 });
   const timeouts = { startToCloseTimeout: '2 hours', heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000 } as const;
   const cpu = proxyActivities<RenderCpuActivities>({ taskQueue: input.taskQueues.cpu, ...timeouts, retry });
   const gpu = proxyActivities<RenderGpuActivities>({ taskQueue: input.taskQueues.gpu, ...timeouts, retry });

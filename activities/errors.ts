@@ -1,0 +1,6 @@
+/** Errors the activities themselves throw (library errors pass through as they are). Imports nothing. */
+
+/** A model export that is missing or cannot be made (no complete checkpoint). */
+export class ExportError extends Error {
+  override readonly name = 'ExportError';
+}
