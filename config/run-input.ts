@@ -39,7 +39,7 @@ const RunInputFields = z.strictObject({
   train: TrainOptionsSchema.prefault({}).describe('training options; train.imageSize (or its preset) is also the size the dataset is conformed to'),
   fineTuneFrom: z.string().min(1).max(RUN_LIMITS.textChars).optional().describe('model id whose export the generator starts from; "latest" = newest of the line'),
   video: z.string().min(1).max(RUN_LIMITS.textChars).optional().describe('store key of a video to render with the trained model'),
-  heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(120).describe('how soon a dead training or render worker is noticed and its work retried elsewhere'),
+  heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(120).describe('how soon a dead worker is noticed and its work (a dataset batch, training, a render chunk) retried elsewhere'),
   taskQueues: TaskQueueNamesSchema,
 });
 

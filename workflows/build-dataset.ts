@@ -23,6 +23,8 @@ export interface BuildDatasetInput {
   baseDatasetId?: string;
   /** Workflow to report each finished batch to. */
   reportTo?: string;
+  /** How soon a dead io or cpu worker's batch is retried elsewhere (default 120). */
+  heartbeatTimeoutSeconds?: number;
   /** Carried across continue-as-new. */
   resume?: { searchKey: string; found: number; nextBatch: number };
 }
@@ -46,8 +48,9 @@ const retry = retryPolicy({ initialInterval: '2 seconds', backoffCoefficient: 2,
  * The history grows with the number of batches, so the workflow continues as new when Temporal suggests it.
  */
 export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatasetResult> {
-  const io = proxyActivities<IoActivities>({ taskQueue: input.taskQueues.io, startToCloseTimeout: '30 minutes', heartbeatTimeout: '2 minutes', retry });
-  const cpu = proxyActivities<CpuActivities>({ taskQueue: input.taskQueues.cpu, startToCloseTimeout: '30 minutes', heartbeatTimeout: '2 minutes', retry });
+  const heartbeatTimeout = (input.heartbeatTimeoutSeconds ?? 120) * 1000;
+  const io = proxyActivities<IoActivities>({ taskQueue: input.taskQueues.io, startToCloseTimeout: '30 minutes', heartbeatTimeout, retry });
+  const cpu = proxyActivities<CpuActivities>({ taskQueue: input.taskQueues.cpu, startToCloseTimeout: '30 minutes', heartbeatTimeout, retry });
   const parent = input.reportTo ? getExternalWorkflowHandle(input.reportTo) : undefined;
 
   const scrape = input.resume ?? {

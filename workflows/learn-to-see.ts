@@ -104,6 +104,7 @@ export async function learnToSee(rawInput: RunInputJson): Promise<LearnToSeeResu
           taskQueues: input.taskQueues,
           baseDatasetId: line?.datasetId,
           reportTo: workflowInfo().workflowId,
+          heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds,
         },
       ],
     });
