@@ -11,7 +11,10 @@ import { join } from 'node:path';
  * also removes those of workers that are no longer alive.
  */
 export async function withScratch<T>(label: string, work: (dir: string) => Promise<T>, root = tmpdir()): Promise<T> {
-  sweeping ??= removeScratchOfDeadWorkers(root).catch(() => {});
+  sweeping ??= removeScratchOfDeadWorkers(root).then(
+    () => undefined,
+    () => undefined,
+  );
   await sweeping;
   const dir = await mkdtemp(join(root, `bloomsight-${label}-${process.pid}-`));
   try {
