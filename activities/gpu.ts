@@ -140,14 +140,18 @@ export function createGpuActivities(store: Store, config: RuntimeConfig) {
      * unless an export of that very step exists already.
      */
     async exportModel(input: { modelId: string; datasetId: string; partial: PartialParams }): Promise<{ exportKey: string; steps: number }> {
+      // Heartbeats between steps: a worker killed while exporting is noticed within the heartbeat timeout.
+      const hb = heartbeater(0);
       await workerBackend(config);
       const exportKey = `${keys.exportDir(input.modelId)}/metadata.json`;
       const latest = await loadLatestCheckpoint(store, input.modelId);
+      hb.beat({ loaded: latest?.ref.dir });
       if (!latest) throw new ExportError(`model ${input.modelId} has no complete checkpoint to export`);
       const existing = await readIfPresent(store, exportKey, z.object({ steps: z.number() }).passthrough());
       if (existing?.steps === latest.content.snapshot.step) return { exportKey, steps: existing.steps };
 
       const options = latest.content.options;
+      hb.beat({ exporting: latest.ref.dir });
       await exportGenerator(store, input.modelId, latest.content.snapshot.generator, networkOptions(options), {
         provenance: latest.content.provenance ?? { datasetId: input.datasetId, partialInformation: { method: input.partial.method, params: input.partial } },
         steps: latest.content.snapshot.step,

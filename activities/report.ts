@@ -5,6 +5,7 @@ import { loadExport, translateImages } from '../model/infer';
 import { buildReport } from '../report';
 import { getJson, keys, type Store } from '../storage';
 import { batchRecordKey, DatasetManifestSchema, DownloadRecordSchema, summariseOutcomes } from './dataset-records';
+import { heartbeater } from './heartbeat';
 import { workerInferenceProvider } from './model-runtime';
 
 /** The run report needs the model (examples are translated), so it is written on the gpu queue. */
@@ -16,6 +17,8 @@ export function createReportActivities(store: Store, config: RuntimeConfig) {
      * rendered clip copied beside it as clip.mp4. Rewritten on every call (it is cheap and reflects the latest export).
      */
     async writeReport(input: { runKey: string; modelId: string; datasetId: string; batches: number; found: number; parameters: Record<string, unknown>; renderId?: string }): Promise<{ reportKey: string }> {
+      // Heartbeats between steps: a worker killed while writing the report is noticed within the heartbeat timeout.
+      const hb = heartbeater(0);
       const manifest = await getJson(store, keys.datasetManifest(input.datasetId), DatasetManifestSchema);
       const metadata = await getJson(store, `${keys.exportDir(input.modelId)}/metadata.json`, ExportMetadataSchema);
 
@@ -29,6 +32,7 @@ export function createReportActivities(store: Store, config: RuntimeConfig) {
       const heldOut = new Set(manifest.heldOut);
       const chosen = heldOut.size > 0 ? manifest.pairs.filter((p) => heldOut.has(p.sha256)) : manifest.pairs.slice(0, 6);
       const pairs = await Promise.all(chosen.map(async (p) => ({ name: p.url.split('/').pop() ?? p.sha256.slice(0, 12), ...(await splitPair(await store.get(p.key))) })));
+      hb.beat({ step: 'examples' });
       const loaded = await loadExport(store, input.modelId, { provider: await workerInferenceProvider(config) });
       let outputs;
       try {
@@ -37,6 +41,7 @@ export function createReportActivities(store: Store, config: RuntimeConfig) {
         await loaded.dispose();
       }
       const examples = await Promise.all(pairs.map(async (p, i) => ({ name: p.name, partial: await writePng(p.a), photo: await writePng(p.b), output: await writePng(outputs[i]!) })));
+      hb.beat({ step: 'video' });
 
       const reportDir = keys.report(input.runKey).replace(/\/index\.html$/, '');
       let video: { mp4Path?: string; gif?: Buffer } | undefined;
@@ -66,6 +71,7 @@ export function createReportActivities(store: Store, config: RuntimeConfig) {
         notes: heldOut.size > 0 ? [`Examples are the ${heldOut.size} held-out images the network never trained on.`] : ['The dataset was too small to hold images out: the examples were seen in training.'],
       });
       const reportKey = keys.report(input.runKey);
+      hb.beat({ step: 'page' });
       await store.put(reportKey, Buffer.from(html), { contentType: 'text/html' });
       return { reportKey };
     },

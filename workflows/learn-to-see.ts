@@ -80,10 +80,18 @@ export async function learnToSee(rawInput: RunInputJson): Promise<LearnToSeeResu
     startToCloseTimeout: '24 hours',
     // Training heartbeats every few steps; a worker that dies is noticed within this.
     heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
-    retry: retryPolicy({ initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 20 }),
+    // Training resumes from its last checkpoint, so a retry after a lost worker starts at once (the
+    // heartbeat timeout has already passed); deterministic failures are not retried at all.
+    retry: retryPolicy({ initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 20 }),
   });
 
-  const reports = proxyActivities<ReportActivities>({ taskQueue: input.taskQueues.gpu, startToCloseTimeout: '30 minutes', retry: retryPolicy({ maximumAttempts: 5 }) });
+  const reports = proxyActivities<ReportActivities>({
+    taskQueue: input.taskQueues.gpu,
+    startToCloseTimeout: '30 minutes',
+    // Without it a worker killed while writing the report would be waited for until the 30 minutes pass.
+    heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
+    retry: retryPolicy({ maximumAttempts: 5 }),
+  });
 
   try {
     const line = input.line ? await io.readLine({ line: input.line }) : undefined;
