@@ -80,9 +80,10 @@ export async function learnToSee(rawInput: RunInputJson): Promise<LearnToSeeResu
     startToCloseTimeout: '24 hours',
     // Training heartbeats every few steps; a worker that dies is noticed within this.
     heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
-    // Training resumes from its last checkpoint, so a retry after a lost worker starts at once (the
-    // heartbeat timeout has already passed); deterministic failures are not retried at all.
-    retry: retryPolicy({ initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 20 }),
+    // Training resumes from its last checkpoint and deterministic failures are not retried at all, so
+    // what is left is a lost worker or a store or server away: try again soon (a failed attempt costs
+    // one listing), and never wait long however many workers a long run has lost.
+    retry: retryPolicy({ initialInterval: '1 second', maximumInterval: '15 seconds', maximumAttempts: 20 }),
   });
 
   const reports = proxyActivities<ReportActivities>({

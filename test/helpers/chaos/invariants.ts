@@ -21,6 +21,7 @@ import { probeVideo } from '../../../video';
 import type { Hit, ImageWeb } from './image-web';
 import type { ChaosSettings, KillRecord, RunOutcome } from './run-chaos';
 import type { S3Request } from './s3-proxy';
+import { stepsRedoneAfterKills, type LostSteps } from './evidence';
 
 export interface Check {
   name: string;
@@ -37,14 +38,8 @@ export interface StepsRedone {
   kill: number;
   target: string;
   moment: string;
-  /** Newest checkpoint stored before the kill (0 = none yet). */
-  lastCheckpoint: number;
-  /** Most steps the killed training can have reached. */
-  reachedAtMost: number;
-  /** Checkpoint the next attempt resumed from; undefined when training went on undisturbed. */
-  resumedFrom?: number;
-  /** Upper bound of the steps computed again. */
-  redone: number;
+  /** Undefined when the kill did not interrupt training. */
+  lost?: LostSteps;
 }
 
 export interface InvariantInput {
@@ -80,11 +75,15 @@ export async function checkInvariants(input: InvariantInput) {
 
   // Steps computed again.
   const redone = stepsRedone(input);
-  const worst = Math.max(0, ...redone.map((r) => r.redone));
+  const losses = [...redone.perKill.flatMap((r) => (r.lost ? [r.lost.redone] : [])), ...redone.unexplained.map((u) => u.redone)];
+  const worst = Math.max(0, ...losses);
   check(
     'every kill during training cost at most one checkpoint interval of steps',
     worst <= settings.checkpointEvery,
-    redone.length === 0 ? 'no kill landed in training' : `${redone.length} kills in training, at most ${worst} steps redone (interval ${settings.checkpointEvery})`,
+    redone.perKill.length === 0
+      ? 'no kill landed in training'
+      : `${redone.perKill.length} kills in training, ${redone.perKill.filter((r) => r.lost).length} interrupted it, at most ${worst} steps redone (interval ${settings.checkpointEvery})` +
+          (redone.unexplained.length ? `; ${redone.unexplained.length} interruptions without a kill (heartbeat timeouts?)` : ''),
   );
 
   // The same frames.
@@ -113,8 +112,9 @@ export async function checkInvariants(input: InvariantInput) {
   const figures = {
     killsByKind,
     missed: input.kills.filter((k) => k.missed).length,
-    stepsRedone: redone,
-    totalStepsRedone: redone.reduce((sum, r) => sum + r.redone, 0),
+    stepsRedone: redone.perKill,
+    unexplainedInterruptions: redone.unexplained,
+    totalStepsRedone: losses.reduce((sum, n) => sum + n, 0),
     wallSeconds: { reference: reference.wallSeconds, chaos: chaos.wallSeconds, ratio: chaos.wallSeconds / reference.wallSeconds },
     urlFetches: fetches.figures,
     objects: scan.objects,
@@ -158,48 +158,10 @@ async function compareExports(reference: RunEvidence, chaos: RunEvidence) {
   return { differing, detail: differing.length ? `differ: ${differing.join(', ')}` : `${refFiles.length} files equal (${refFiles.join(', ')}; metadata.json aside: it records times)` };
 }
 
-/** The checkpoint step and attempt in a checkpoint key, if it is one. */
-function checkpointOf(key: string, runKey: string): { step: number; attempt: string; part: string } | undefined {
-  const match = new RegExp(`^models/${runKey}/checkpoints/(\\d+)-([^/]+)/(.+)$`).exec(key);
-  return match ? { step: Number(match[1]), attempt: match[2]!, part: match[3]! } : undefined;
-}
-
-/**
- * For each kill that landed in training: the steps computed again, bounded from the S3 traffic. The
- * killed training reached at most the newest checkpoint plus one interval (or exactly the checkpoint
- * it was writing, if the kill caught it unfinished); the next attempt resumed from the checkpoint whose
- * parts it read before writing anything.
- */
-function stepsRedone({ proxyLog, kills, chaos, settings }: InvariantInput): StepsRedone[] {
-  const log = proxyLog.filter((r) => r.bucket === chaos.bucket);
-  const puts = log.filter((r) => r.method === 'PUT').flatMap((r) => {
-    const c = checkpointOf(r.key, chaos.runKey);
-    return c ? [{ ...c, start: r.start, stored: r.status === 200 }] : [];
-  });
-  const loads = log.filter((r) => r.method === 'GET' && r.status === 200).flatMap((r) => {
-    const c = checkpointOf(r.key, chaos.runKey);
-    return c && c.part === 'generator.bin' ? [{ ...c, start: r.start }] : [];
-  });
-  const interval = settings.checkpointEvery;
-  const out: StepsRedone[] = [];
-  for (const kill of kills) {
-    if (kill.missed || kill.stage !== 'train') continue;
-    const before = puts.filter((p) => p.start < kill.time);
-    const newest = before.length ? Math.max(...before.map((p) => p.step)) : 0;
-    const complete = newest === 0 || before.some((p) => p.step === newest && p.part === 'manifest.json' && p.stored);
-    const reachedAtMost = newest + (complete ? interval : 0);
-    const lastAttempt = before.at(-1)?.attempt;
-    const next = puts.find((p) => p.start > kill.time);
-    const base = { kill: kill.index + 1, target: kill.target, moment: kill.moment, lastCheckpoint: complete ? newest : newest - interval, reachedAtMost };
-    if (!next || next.attempt === lastAttempt) {
-      out.push({ ...base, redone: 0 }); // training went on (or had finished): nothing computed again
-      continue;
-    }
-    const loaded = loads.filter((l) => l.start > kill.time && l.start < next.start).at(-1);
-    const resumedFrom = loaded?.step ?? 0;
-    out.push({ ...base, resumedFrom, redone: Math.max(0, reachedAtMost - resumedFrom) });
-  }
-  return out;
+function stepsRedone({ proxyLog, kills, chaos, settings }: InvariantInput): { perKill: StepsRedone[]; unexplained: LostSteps[] } {
+  const inTraining = kills.filter((k) => !k.missed && k.stage === 'train');
+  const { perKill, unexplained } = stepsRedoneAfterKills(proxyLog, { bucket: chaos.bucket, modelId: chaos.runKey, interval: settings.checkpointEvery }, inTraining);
+  return { perKill: inTraining.map((k, i) => ({ kill: k.index + 1, target: k.target, moment: k.moment, lost: perKill[i] })), unexplained };
 }
 
 /** sha256 of every decoded frame (RGB24) of the run's rendered MP4. */

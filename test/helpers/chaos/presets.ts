@@ -26,9 +26,9 @@ export function chaosPreset(name: 'ci' | 'full', seed: number): ChaosSettings {
       photos: 12,
       batchSize: 4,
       parallelBatches: 2,
-      steps: 300,
+      steps: 200,
       checkpointEvery: 10,
-      clip: { seconds: 4, fps: 24 },
+      clip: { seconds: 5, fps: 12 },
       randomKillsPerKind: 0,
       fixed: [
         { target: 'io', moment: { kind: 'download-batch' } },
@@ -40,6 +40,7 @@ export function chaosPreset(name: 'ci' | 'full', seed: number): ChaosSettings {
         { target: 'pipeline', moment: { kind: 'record-stored', record: 'train' } },
         { target: 'gpu', moment: { kind: 'record-stored', record: 'chunk' } },
         { target: 'cpu', moment: { kind: 'render-join' } },
+        { target: 'gpu', moment: { kind: 'report-write' } },
       ],
     };
   }
@@ -65,6 +66,7 @@ export function chaosPreset(name: 'ci' | 'full', seed: number): ChaosSettings {
       { target: 'gpu', moment: { kind: 'record-stored', record: 'chunk' } },
       { target: 'cpu', moment: { kind: 'render-join' } },
       { target: 's3', moment: { kind: 'render-join' } },
+      { target: 'gpu', moment: { kind: 'report-write' } },
     ],
   };
 }
@@ -101,8 +103,12 @@ export function formatReport(report: ChaosReport): string {
   if (figures.missed) lines.push(`  (${figures.missed} planned kills missed their moment)`);
   lines.push('', `steps redone (upper bounds; checkpoint every ${report.settings.checkpointEvery} steps):`);
   for (const r of figures.stepsRedone) {
-    lines.push(`  kill ${String(r.kill).padStart(2)} ${r.target.padEnd(8)} ${r.moment}: newest checkpoint ${r.lastCheckpoint}, reached at most ${r.reachedAtMost}, ${r.resumedFrom === undefined ? 'training went on' : `resumed from ${r.resumedFrom}`} -> ${r.redone} steps`);
+    lines.push(
+      `  kill ${String(r.kill).padStart(2)} ${r.target.padEnd(8)} ${r.moment}: ` +
+        (r.lost ? `newest checkpoint ${r.lost.lastCheckpoint}, reached at most ${r.lost.reachedAtMost}, resumed from ${r.lost.resumedFrom} -> ${r.lost.redone} steps` : 'training went on undisturbed'),
+    );
   }
+  for (const u of figures.unexplainedInterruptions) lines.push(`  interruption without a kill: reached at most ${u.reachedAtMost}, resumed from ${u.resumedFrom} -> ${u.redone} steps`);
   lines.push(`  total ${figures.totalStepsRedone} of ${report.settings.steps} steps`);
   const w = figures.wallSeconds;
   lines.push('', `wall time: uninterrupted ${w.reference.toFixed(1)} s, with ${report.kills.filter((k) => !k.missed).length} kills ${w.chaos.toFixed(1)} s (${w.ratio.toFixed(2)}x)`);

@@ -325,6 +325,10 @@ async function executeEvent(index: number, event: KillEvent, ctx: PlanContext, p
     case 'render-join':
     case 'report-write':
     case 'record-stored': {
+      const afterStep = 'afterStep' in moment ? moment.afterStep : undefined;
+      if (afterStep !== undefined && !(await until(() => progress.checkpointStored(afterStep), gone))) {
+        return missed(index, event, `training ended before step ${afterStep}`);
+      }
       const spec =
         moment.kind === 'checkpoint-write'
           ? { method: 'PUT', key: /^models\/chaos\/checkpoints\/[^/]+\/manifest\.json$/, at: 'before-forward' as const }

@@ -22,8 +22,8 @@ export const STAGES: readonly Stage[] = ['dataset', 'train', 'render', 'report']
 
 export type Moment =
   | { kind: 'random'; stage: Stage; /** training: after the checkpoint of this step or later */ afterStep?: number; delayMs: number }
-  | { kind: 'checkpoint-write' }
-  | { kind: 's3-upload'; of: 'checkpoint-part' | 'render' }
+  | { kind: 'checkpoint-write'; /** the first checkpoint written after this step is stored */ afterStep?: number }
+  | { kind: 's3-upload'; of: 'checkpoint-part' | 'render'; afterStep?: number }
   | { kind: 'download-batch' }
   | { kind: 'render-join' }
   | { kind: 'record-stored'; record: 'download' | 'train' | 'chunk' }
@@ -59,8 +59,10 @@ export function describeMoment(moment: Moment): string {
   switch (moment.kind) {
     case 'random':
       return `random (${moment.stage}${moment.afterStep !== undefined ? `, after checkpoint ${moment.afterStep}` : ''}, +${moment.delayMs} ms)`;
+    case 'checkpoint-write':
+      return `checkpoint-write${moment.afterStep !== undefined ? ` (after ${moment.afterStep})` : ''}`;
     case 's3-upload':
-      return `mid S3 upload (${moment.of})`;
+      return `mid S3 upload (${moment.of}${moment.afterStep !== undefined ? `, after ${moment.afterStep}` : ''})`;
     case 'record-stored':
       return `${moment.record} record stored, not reported`;
     default:
@@ -108,30 +110,39 @@ export function planKills(options: PlanOptions): KillEvent[] {
   const random = prng(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const down = () => Math.round(200 + random() * (options.maxDownMs - 200));
-  const events: KillEvent[] = options.fixed.map((w) => ({ target: w.target, moment: w.moment, downMs: down() }));
+  const checkpoints = Math.floor(options.steps / options.checkpointEvery);
+  const randomStep = () => options.checkpointEvery * (1 + Math.floor(random() * Math.max(1, checkpoints - 2)));
+  // Training's worst moments at a drawn step unless given, so they do not all land on the first checkpoint.
+  const events: KillEvent[] = options.fixed.map((w) => {
+    const moment = (w.moment.kind === 'checkpoint-write' || (w.moment.kind === 's3-upload' && w.moment.of === 'checkpoint-part')) && w.moment.afterStep === undefined ? { ...w.moment, afterStep: randomStep() } : w.moment;
+    return { target: w.target, moment, downMs: down() };
+  });
   for (const target of Object.keys(RANDOM_STAGES) as ProcessKind[]) {
     for (let i = 0; i < options.randomKillsPerKind; i++) {
       const stage = pick(RANDOM_STAGES[target]);
-      const checkpoints = Math.floor(options.steps / options.checkpointEvery);
-      const afterStep = stage === 'train' ? options.checkpointEvery * (1 + Math.floor(random() * Math.max(1, checkpoints - 2))) : undefined;
+      const afterStep = stage === 'train' ? randomStep() : undefined;
       events.push({ target, moment: { kind: 'random', stage, afterStep, delayMs: Math.round(random() * 1500) }, downMs: down() });
     }
   }
   // In the order the run reaches them: by stage; within a stage, moments that can come any time
   // first, random ones by step, and the stage's last moments (its final record, the join) last.
-  const position = (e: KillEvent) => STAGES.indexOf(stageOf(e.moment)) * 1e12 + rankInStage(e.moment) * 1e9 + (e.moment.kind === 'random' ? (e.moment.afterStep ?? 0) * 1e4 + e.moment.delayMs : 0);
+  const stepOf = (m: Moment) => ('afterStep' in m && m.afterStep !== undefined ? m.afterStep : 0);
+  const position = (e: KillEvent) => STAGES.indexOf(stageOf(e.moment)) * 1e12 + rankInStage(e.moment) * 1e9 + stepOf(e.moment) * 1e4 + (e.moment.kind === 'random' ? e.moment.delayMs : 0);
   const shuffled = events.map((e) => ({ e, tie: random() })).sort((a, b) => position(a.e) - position(b.e) || a.tie - b.tie);
   return shuffled.map(({ e }) => e);
 }
 
 function rankInStage(moment: Moment): number {
   switch (moment.kind) {
-    case 'random':
-      return 1;
     case 'record-stored':
-      return moment.record === 'train' ? 2 : 1;
+      return moment.record === 'train' ? 3 : 1;
     case 'render-join':
-      return 2;
+      return 2; // before the random render kills: the join is short and would be missed after them
+    case 'random':
+      return moment.stage === 'train' ? 1 : 3;
+    case 'checkpoint-write':
+    case 's3-upload':
+      return moment.afterStep !== undefined ? 1 : 0; // by step, among the random training kills
     default:
       return 0;
   }
