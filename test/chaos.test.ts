@@ -41,7 +41,7 @@ describe.skipIf(skipReason !== undefined)(`a run whose every process is SIGKILLe
     expect(report.kills.filter((k) => k.missed).map((k) => `${k.target} ${k.moment}: ${k.missed}`)).toEqual([]);
     expect(new Set(fired.map((k) => k.target))).toEqual(new Set(PROCESS_KINDS));
     for (const check of report.checks) expect(check.ok, `${check.name}: ${check.detail}`).toBe(true);
-    expect(report.checks.length).toBe(10);
+    expect(report.checks.length).toBe(11);
     // Kills landed in training, and some cost steps: the bound was tested, not vacuous.
     expect(report.figures.stepsRedone.some((r) => (r.lost?.redone ?? 0) > 0)).toBe(true);
     dirs.push(dir);

@@ -21,7 +21,8 @@ import { probeVideo } from '../../../video';
 import type { Hit, ImageWeb } from './image-web';
 import type { ChaosSettings, KillRecord, RunOutcome } from './run-chaos';
 import type { S3Request } from './s3-proxy';
-import { stepsRedoneAfterKills, type LostSteps } from './evidence';
+import { activityRuns, stepsRedoneAfterKills, type LostSteps } from './evidence';
+import type { Client } from '@temporalio/client';
 
 export interface Check {
   name: string;
@@ -46,6 +47,7 @@ export interface InvariantInput {
   reference: RunEvidence;
   chaos: RunEvidence;
   proxyLog: S3Request[];
+  client: Client;
   hits: Hit[];
   web: ImageWeb;
   kills: KillRecord[];
@@ -102,6 +104,14 @@ export async function checkInvariants(input: InvariantInput) {
   check('no image stored twice', images.duplicates.length === 0, `${images.images} images; ${images.duplicates.length ? `stored twice: ${images.duplicates.join(', ')}` : 'each once'}; ${images.redundantUploads} redundant uploads of identical bytes`);
   const fetches = await fetchesAfterRecord(input);
   check('no URL fetched again after its batch\u2019s record exists', fetches.late.length === 0, fetches.detail);
+  const runs = await activityRuns(input.client, [chaos.runKey, `${chaos.runKey}--dataset`, `${chaos.runKey}--render`]);
+  const again = runs.filter((r) => r.scheduled > 1);
+  const retried = runs.filter((r) => r.attempt > 1);
+  check(
+    'no finished activity asked for again',
+    again.length === 0 && runs.every((r) => r.completed),
+    `${runs.length} activities, each scheduled once and completed${again.length ? `; scheduled again: ${again.map((r) => r.activityType).join(', ')}` : ''}; ${retried.length} needed more than one attempt (${retried.map((r) => `${r.activityType} ${r.attempt}`).join(', ')})`,
+  );
 
   // Figures.
   const killsByKind: Record<string, Record<string, number>> = {};
@@ -118,6 +128,7 @@ export async function checkInvariants(input: InvariantInput) {
     wallSeconds: { reference: reference.wallSeconds, chaos: chaos.wallSeconds, ratio: chaos.wallSeconds / reference.wallSeconds },
     urlFetches: fetches.figures,
     objects: scan.objects,
+    activities: { total: runs.length, retried: retried.map((r) => `${r.activityType} (attempt ${r.attempt})`) },
   };
   return { checks, figures };
 }

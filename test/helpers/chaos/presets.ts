@@ -115,6 +115,7 @@ export function formatReport(report: ChaosReport): string {
   const w = figures.wallSeconds;
   lines.push('', `wall time: uninterrupted ${w.reference.toFixed(1)} s, with ${report.kills.filter((k) => !k.missed).length} kills ${w.chaos.toFixed(1)} s (${w.ratio.toFixed(2)}x)`);
   lines.push(`image web: ${figures.urlFetches.fetches} fetches of ${figures.urlFetches.urls} URLs; ${figures.urlFetches.goodUrlsFetchedAgain} good images fetched again by a retried batch`);
+  lines.push(`activities: ${figures.activities.total}, of which ${figures.activities.retried.length} were retried: ${figures.activities.retried.join(', ') || 'none'}`);
   lines.push(`bucket: ${figures.objects} objects`);
   return lines.join('\n');
 }

@@ -140,6 +140,7 @@ export async function runChaos(dir: string, settings: ChaosSettings, log: (line:
       reference: evidence(reference, ref.store, ref.urls),
       chaos: evidence(chaos, chaosInputs.store, chaosInputs.urls),
       proxyLog: cluster.proxy.log,
+      client,
       hits: web.hits,
       web,
       kills,
