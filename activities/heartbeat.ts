@@ -15,6 +15,15 @@ export function heartbeater(everyMs = 1000) {
       last = now;
       context.heartbeat(details);
     },
+    /** Heartbeats every `everyMs` (at least every second) while `work` runs: for waits on a child process, where no loop reports progress. */
+    async during<T>(work: Promise<T>, details?: unknown): Promise<T> {
+      const timer = setInterval(() => this.beat(details, true), Math.max(1000, everyMs));
+      try {
+        return await work;
+      } finally {
+        clearInterval(timer);
+      }
+    },
     /** What the previous attempt last reported (undefined on a first attempt or after a reset). */
     previous<T>(): T | undefined {
       return context.info.heartbeatDetails as T | undefined;

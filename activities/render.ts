@@ -57,7 +57,16 @@ export function createRenderCpuActivities(store: Store) {
         const fps = input.fps ?? video.fps;
         const frameCount = frameCountAt(video, input.fps);
         const chunks = planChunks(frameCount, input.chunkFrames);
-        const starts = await chunkStartCentres({ videoPath, chunks, size: metadata.imageSize, partialParams: partial, video, fps, signal: hb.signal });
+        const starts = await chunkStartCentres({
+          videoPath,
+          chunks,
+          size: metadata.imageSize,
+          partialParams: partial,
+          video,
+          fps,
+          signal: hb.signal,
+          onProgress: (frames, of) => hb.beat({ clustering: frames, of }),
+        });
         const plan: RenderPlan = {
           ...input,
           size: metadata.imageSize,
@@ -90,9 +99,9 @@ export function createRenderCpuActivities(store: Store) {
         const original = join(dir, 'original');
         if (plan.hasAudio) await store.getFile(plan.videoKey, original);
         const mp4 = join(dir, 'render.mp4');
-        await joinChunks(chunkPaths, mp4, { audioFrom: plan.hasAudio ? original : undefined, signal: hb.signal });
+        await hb.during(joinChunks(chunkPaths, mp4, { audioFrom: plan.hasAudio ? original : undefined, signal: hb.signal }), { joining: plan.chunks.length });
         const gif = join(dir, 'preview.gif');
-        await makeGif(mp4, gif, { signal: hb.signal });
+        await hb.during(makeGif(mp4, gif, { signal: hb.signal }), { gif: true });
         await store.putFile(mp4Key, mp4, { contentType: 'video/mp4' });
         await store.putFile(gifKey, gif, { contentType: 'image/gif' });
         return { mp4Key, gifKey };

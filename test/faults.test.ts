@@ -131,7 +131,7 @@ describe('a gpu worker killed with SIGKILL in the middle of training', () => {
       await env.client.workflow.start(learnToSee, {
         taskQueue: config.temporal.taskQueues.pipeline,
         workflowId: runKey,
-        args: [smallRun(config, runKey, { maxSteps: 400, timeGoalSeconds: 3600 })],
+        args: [smallRun(config, runKey, { maxSteps: 300, timeGoalSeconds: 3600 })],
       });
       await checkpointStored(proxy, bucket, runKey, 2 * INTERVAL);
       await sleep(150); // between two checkpoints
@@ -142,7 +142,7 @@ describe('a gpu worker killed with SIGKILL in the middle of training', () => {
       await gpu.ready;
 
       const result = await resultThroughOutages<{ steps: number }>(env.client, runKey);
-      expect(result.steps).toBe(400);
+      expect(result.steps).toBe(300);
       const { lost, runs } = await expectDurable(env.client, proxy, bucket, runKey, killedAt, ['trainModel']);
       expect(lost?.resumedFrom).toBeGreaterThanOrEqual(2 * INTERVAL);
       const record = await getJson<{ resumedFromStep?: number }>(store, keys.run(runKey, 'train.json'));
@@ -221,7 +221,7 @@ describe('the S3 server SIGKILLed mid-training and started again on its data', (
       await env.client.workflow.start(learnToSee, {
         taskQueue: config.temporal.taskQueues.pipeline,
         workflowId: runKey,
-        args: [smallRun(config, runKey, { maxSteps: 400, timeGoalSeconds: 3600 })],
+        args: [smallRun(config, runKey, { maxSteps: 300, timeGoalSeconds: 3600 })],
       });
       await checkpointStored(proxy, bucket, runKey, INTERVAL);
       const killedAt = Date.now();
@@ -230,7 +230,7 @@ describe('the S3 server SIGKILLed mid-training and started again on its data', (
       await sleep(3000); // checkpoints fail meanwhile
       s3 = await startS3Server({ dir, port: Number(upstream.port), accessKey: s3.accessKey, secretKey: s3.secretKey });
       const result = await resultThroughOutages<{ exportKey: string; steps: number }>(env.client, runKey);
-      expect(result.steps).toBe(400);
+      expect(result.steps).toBe(300);
       expect(await store.exists(result.exportKey)).toBe(true);
       const { lost } = await expectDurable(env.client, proxy, bucket, runKey, killedAt, ['trainModel']);
       expect(lost, 'a checkpoint write failed while the store was away, so training was retried').toBeDefined();

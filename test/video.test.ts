@@ -243,7 +243,9 @@ describe('renderChunk, joinChunks, makeGif', () => {
     }
     expect(translateCalls).toBe(9);
     // The sequential pre-pass yields the same start states, so chunks can render in parallel.
-    expect(await chunkStartCentres({ videoPath: clip, chunks, size: SIZE, partialParams: KMEANS, video })).toEqual(chained);
+    const passed: number[] = [];
+    expect(await chunkStartCentres({ videoPath: clip, chunks, size: SIZE, partialParams: KMEANS, video, onProgress: (frames) => passed.push(frames) })).toEqual(chained);
+    expect(passed).toEqual(Array.from({ length: 20 }, (_, i) => i + 1)); // every frame of the pass reported (planRender heartbeats on it)
 
     const mp4 = join(dir, 'render.mp4');
     const gif = join(dir, 'render.gif');

@@ -165,6 +165,8 @@ export interface ChunkStartsRequest extends ToolOptions {
   partialParams: PartialParamsInput;
   fps?: number | Rational;
   video?: VideoInfo;
+  /** Called after each frame of the pass (the caller heartbeats: the pass can take minutes on a long video). */
+  onProgress?: (frames: number, of: number) => void;
 }
 
 /**
@@ -186,6 +188,7 @@ export async function chunkStartCentres(request: ChunkStartsRequest): Promise<Ar
     await partial.next(await conformFrame(image, request.size));
     const next = startIndex.get(index + 1);
     if (next !== undefined) starts[next] = partial.centres();
+    request.onProgress?.(index + 1, lastStart);
   }
   return starts;
 }
