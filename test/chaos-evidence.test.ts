@@ -48,10 +48,11 @@ describe('steps redone, read from the checkpoint traffic', () => {
     expect(unexplained).toEqual([{ lastCheckpoint: 10, reachedAtMost: 20, resumedFrom: 10, redone: 10 }]);
   });
 
-  it('charges one interruption once, to the last kill before the next attempt began', () => {
+  it('charges one interruption once, to the last kill before the next attempt began that can stop training', () => {
     const log = [...write(10, 'a1', 100), ...load(10, 'a1', 400), ...load(10, 'a1', 420), ...write(20, 'a2', 500)];
-    const { perKill } = stepsRedoneAfterKills(log, run, [{ time: 150 }, { time: 300 }]);
-    expect(perKill).toEqual([undefined, { lastCheckpoint: 10, reachedAtMost: 20, resumedFrom: 10, redone: 10 }]);
+    const lost = { lastCheckpoint: 10, reachedAtMost: 20, resumedFrom: 10, redone: 10 };
+    expect(stepsRedoneAfterKills(log, run, [{ time: 150 }, { time: 300 }]).perKill).toEqual([undefined, lost]);
+    expect(stepsRedoneAfterKills(log, run, [{ time: 150 }, { time: 300, stopsTraining: false }]).perKill).toEqual([lost, undefined]);
   });
 });
 

@@ -31,12 +31,13 @@ function checkpointOf(key: string, modelId: string): { step: number; attempt: st
  * every `interval` steps, so an attempt reached at most its newest complete checkpoint plus one interval,
  * or exactly the checkpoint it was writing when it died with that one unfinished, or its starting
  * point plus one interval if it wrote none. Each interruption is charged to the last kill before the
- * next attempt began; a kill charged with none did not interrupt training.
+ * next attempt began, preferring kills that can stop training (of the gpu worker, the S3 server or
+ * Temporal; `stopsTraining: false` marks the others); a kill charged with none did not interrupt it.
  */
 export function stepsRedoneAfterKills(
   log: readonly S3Request[],
   run: { bucket: string; modelId: string; interval: number },
-  kills: ReadonlyArray<{ time: number }>,
+  kills: ReadonlyArray<{ time: number; stopsTraining?: boolean }>,
 ): { perKill: Array<LostSteps | undefined>; unexplained: LostSteps[] } {
   const mine = log.filter((r) => r.bucket === run.bucket);
   const trainedAt = mine.find((r) => r.method === 'PUT' && r.status === 200 && r.key.endsWith(`/train.json`) && r.key.startsWith('runs/'))?.start ?? Infinity;
@@ -66,7 +67,8 @@ export function stepsRedoneAfterKills(
     const reachedAtMost = newest === undefined ? from.step + run.interval : newest + (complete ? run.interval : 0);
     const lastCheckpoint = newest === undefined ? from.step : complete ? newest : newest - run.interval;
     const lost = { lastCheckpoint, reachedAtMost, resumedFrom: next.step, redone: Math.max(0, reachedAtMost - next.step) };
-    const culprit = kills.map((k, i) => ({ k, i })).filter(({ k }) => k.time >= from.time && k.time < next.time).at(-1);
+    const candidates = kills.map((k, i) => ({ k, i })).filter(({ k }) => k.time >= from.time && k.time < next.time);
+    const culprit = candidates.filter(({ k }) => k.stopsTraining !== false).at(-1) ?? candidates.at(-1);
     if (culprit) charged.set(culprit.i, lost);
     else unexplained.push(lost); // an attempt ended with no kill: a heartbeat timeout under load, say
   }

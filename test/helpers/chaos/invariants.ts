@@ -171,7 +171,11 @@ async function compareExports(reference: RunEvidence, chaos: RunEvidence) {
 
 function stepsRedone({ proxyLog, kills, chaos, settings }: InvariantInput): { perKill: StepsRedone[]; unexplained: LostSteps[] } {
   const inTraining = kills.filter((k) => !k.missed && k.stage === 'train');
-  const { perKill, unexplained } = stepsRedoneAfterKills(proxyLog, { bucket: chaos.bucket, modelId: chaos.runKey, interval: settings.checkpointEvery }, inTraining);
+  const { perKill, unexplained } = stepsRedoneAfterKills(
+    proxyLog,
+    { bucket: chaos.bucket, modelId: chaos.runKey, interval: settings.checkpointEvery },
+    inTraining.map((k) => ({ time: k.time, stopsTraining: ['gpu', 's3', 'temporal'].includes(k.target) })),
+  );
   return { perKill: inTraining.map((k, i) => ({ kill: k.index + 1, target: k.target, moment: k.moment, lost: perKill[i] })), unexplained };
 }
 

@@ -95,14 +95,14 @@ export interface PlanOptions {
   maxDownMs: number;
 }
 
-/** Where each kind of process can meaningfully die at random: the stages in which it has work. */
+/** Where each kind of process can meaningfully die at random: the stages in which it has work (the report stage lasts seconds: its kill is a fixed moment). */
 const RANDOM_STAGES: Record<ProcessKind, Stage[]> = {
   temporal: ['dataset', 'train', 'render'],
-  s3: ['dataset', 'train', 'render', 'report'],
+  s3: ['dataset', 'train', 'render'],
   pipeline: ['dataset', 'train', 'render'],
   io: ['dataset'],
   cpu: ['dataset', 'render'],
-  gpu: ['train', 'render', 'report'],
+  gpu: ['train', 'render'],
 };
 
 /** The schedule: worst moments and random kills, in the order the run reaches them. */
