@@ -11,10 +11,8 @@ import { ensurePair } from './pairs';
 import { planKey, RenderPlanSchema } from './render';
 import { withScratch } from './scratch';
 
-/** Renders that cannot be put side by side: different lengths, rates or sizes. Retrying cannot help. */
-export class IncomparableRendersError extends Error {
-  override readonly name = 'IncomparableRendersError';
-}
+import { IncomparableRendersError } from './errors';
+export { IncomparableRendersError };
 
 /** The comparison's own cpu work: per-variant datasets, the comparison record, side-by-side videos. */
 export function createCompareActivities(store: Store) {

@@ -4,3 +4,8 @@
 export class ExportError extends Error {
   override readonly name = 'ExportError';
 }
+
+/** Renders that cannot be put side by side: different lengths, rates or sizes. Retrying cannot help. */
+export class IncomparableRendersError extends Error {
+  override readonly name = 'IncomparableRendersError';
+}

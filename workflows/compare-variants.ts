@@ -5,7 +5,7 @@ import { CompareInputSchema, type CompareInputJson } from '../config/compare-inp
 import { buildDataset } from './build-dataset';
 import { datasetBatchSignal, type RunProgress } from './messages';
 import { renderComparison } from './render-comparison';
-import { PERMANENT_ERROR_TYPES } from './retry-policy';
+import { retryPolicy } from './retry-policy';
 import { trainVariant, type TrainVariantResult } from './train-variant';
 import { parseInput, runKeyFromWorkflowId } from './validate';
 
@@ -63,12 +63,12 @@ export async function compareVariants(rawInput: CompareInputJson): Promise<Compa
     progress.dataset.pairs += batch.pairs;
   });
 
-  const cpu = proxyActivities<CompareActivities>({ taskQueue: taskQueues.cpu, startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] } });
+  const cpu = proxyActivities<CompareActivities>({ taskQueue: taskQueues.cpu, startToCloseTimeout: '5 minutes', retry: retryPolicy({ maximumAttempts: 10 }) });
   const reports = proxyActivities<CompareReportActivities>({
     taskQueue: taskQueues.gpu,
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: heartbeatTimeoutSeconds * 1000,
-    retry: { maximumAttempts: 5, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES, 'ExportNotFoundError', 'ExportCorruptError'] },
+    retry: retryPolicy({ maximumAttempts: 5 }),
   });
 
   try {
@@ -88,6 +88,7 @@ export async function compareVariants(rawInput: CompareInputJson): Promise<Compa
           parallelBatches: input.parallelBatches,
           taskQueues,
           reportTo: workflowId,
+          heartbeatTimeoutSeconds,
         },
       ],
     });

@@ -5,7 +5,7 @@ import { MAX_VARIANTS } from '../config/compare-input';
 import { canonicalJson } from '../imaging/partial-params';
 import { sha256Hex } from '../imaging/sha256';
 import { RenderInputSchema, renderVideo } from './render-video';
-import { PERMANENT_ERROR_TYPES } from './retry-policy';
+import { retryPolicy } from './retry-policy';
 import { parseInput, runKeyFromWorkflowId } from './validate';
 
 const render = RenderInputSchema.shape;
@@ -48,7 +48,7 @@ export async function renderComparison(rawInput: RenderComparisonInputJson): Pro
     taskQueue: input.taskQueues.cpu,
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
-    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES, 'IncomparableRendersError', 'MissingBinaryError'] },
+    retry: retryPolicy({ initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 }),
   });
 
   const renders = await Promise.all(

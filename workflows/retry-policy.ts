@@ -11,7 +11,7 @@
  * (FfmpegError), an aborted attempt (TrainingAbortedError).
  */
 import type { RetryPolicy } from '@temporalio/common';
-import { ExportError } from '../activities/errors';
+import { ExportError, IncomparableRendersError } from '../activities/errors';
 import { ConfigError } from '../config/errors';
 import { ImageShapeError } from '../imaging/errors';
 import {
@@ -59,6 +59,7 @@ export const PERMANENT_ERRORS = [
   NotAVideoError,
   EmptyVideoError,
   ChunkRangeError,
+  IncomparableRendersError, // renders of other lengths, rates or sizes cannot be put side by side
   MissingBinaryError, // ffmpeg is not installed on the worker
 ] as const;
 

@@ -15,7 +15,7 @@ import {
   type RunProgress,
   type TrainingControl,
 } from './messages';
-import { PERMANENT_ERROR_TYPES } from './retry-policy';
+import { retryPolicy } from './retry-policy';
 import { parseInput } from './validate';
 
 /** What compareVariants hands each variant (a compiled variant of a valid comparison input). */
@@ -76,14 +76,14 @@ export async function trainVariant(rawInput: TrainVariantInputJson): Promise<Tra
     taskQueue: input.taskQueues.cpu,
     startToCloseTimeout: '4 hours',
     heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
-    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] },
+    retry: retryPolicy({ initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 }),
   });
   // As learnToSee's training: heartbeats every few steps, so a worker that dies is noticed within the timeout.
   const gpu = proxyActivities<GpuActivities>({
     taskQueue: input.taskQueues.gpu,
     startToCloseTimeout: '24 hours',
     heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
-    retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES, 'ModelTooLargeError', 'DatasetError'] },
+    retry: retryPolicy({ initialInterval: '1 second', maximumInterval: '15 seconds', maximumAttempts: 20 }),
   });
 
   try {
