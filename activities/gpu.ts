@@ -14,9 +14,10 @@ import { getJson, keys, putJson, type Store } from '../storage';
 import { reportTrainingUpdate, type TrainingControl, type TrainingProgress } from '../workflows/messages';
 import { DatasetManifestSchema, readIfPresent } from './dataset-records';
 import { ExportError } from './errors';
-export { ExportError };
 import { heartbeater } from './heartbeat';
 import { workerBackend } from './model-runtime';
+
+export { ExportError };
 
 const TrainRecordSchema = z.object({
   modelId: z.string(),
@@ -28,7 +29,6 @@ const TrainRecordSchema = z.object({
   fineTunedFrom: z.string().optional(),
 });
 export type TrainRecord = z.infer<typeof TrainRecordSchema>;
-
 
 /**
  * How often training reports to its workflow (progress query, stop and time-goal changes): every 5 s

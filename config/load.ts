@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ConfigError } from './errors';
 import { RuntimeConfigSchema, type RuntimeConfig } from './runtime';
 
-import { ConfigError } from './errors';
 export { ConfigError };
 
 const ENV_PREFIX = 'BLOOMSIGHT_';

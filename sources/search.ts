@@ -4,8 +4,9 @@ import { getJson, putJson } from '../storage/json';
 import { keys } from '../storage/keys';
 import type { Store } from '../storage/store';
 import { getProvider, parseProviderOptions } from './providers';
-import { SearchResultSchema, type ProviderContext, type SearchResult } from './providers/types';
 import { InvalidSearchDateError } from './errors';
+import { SearchResultSchema, type ProviderContext, type SearchResult } from './providers/types';
+
 export { InvalidSearchDateError };
 
 /** What is stored at keys.searchResults(...): the request that produced the results, and the results. */
@@ -105,7 +106,6 @@ export function canonicalJson(value: unknown): string {
     );
   });
 }
-
 
 function toDay(date: string | Date): string {
   if (date instanceof Date) {
