@@ -4,7 +4,7 @@ import { startTemporalDevServer, type TemporalDevServer } from './temporal-serve
 
 /** What tests, the demo and `bloomsight services up` need to reach the local services. */
 export interface LocalServicesInfo {
-  temporal?: { address: string; namespace: string };
+  temporal?: { address: string; namespace: string; uiUrl?: string };
   s3?: { endpoint: string; accessKey: string; secretKey: string; region: string; bucket: string };
 }
 
@@ -28,7 +28,7 @@ export async function startLocalServices(options: { dir: string; temporal?: bool
         ? undefined
         : startTemporalDevServer({ dir: join(options.dir, 'temporal') }).then((server) => {
             started.push(server);
-            log(`temporal dev server ${server.address} (pid ${server.process.pid}) started`);
+            log(`temporal dev server ${server.address} (pid ${server.process.pid}) started; Web UI ${server.uiUrl}`);
             return server;
           }),
       options.s3 === false
@@ -40,7 +40,7 @@ export async function startLocalServices(options: { dir: string; temporal?: bool
           }),
     ]);
     const info: LocalServicesInfo = {
-      temporal: temporal && { address: temporal.address, namespace: temporal.namespace },
+      temporal: temporal && { address: temporal.address, namespace: temporal.namespace, uiUrl: temporal.uiUrl },
       s3: s3 && { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region, bucket: options.bucket ?? 'bloomsight' },
     };
     return {

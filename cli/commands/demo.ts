@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { parseConfig } from '../../config/load';
 import type { RunInputJson } from '../../config/run-input';
-import { startTemporalDevServer } from '../../services/temporal-server';
+import { startTemporalDevServer, workflowUiUrl } from '../../services/temporal-server';
 import { openStore, keys, type Store } from '../../storage';
 import { makePanClip } from '../../video';
 import { createWorkers, WORKER_ROLES } from '../../workers/create-workers';
@@ -44,6 +44,7 @@ export async function runDemo(args: string[]): Promise<number> {
   Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
   const temporal = await startTemporalDevServer({ dir: join(out, 'temporal') });
   say(`Temporal dev server at ${temporal.address} (database ${relative(process.cwd(), join(out, 'temporal', 'temporal.db'))})`);
+  say(`Temporal Web UI: ${temporal.uiUrl} (runs, child workflows, histories, the progress query)`);
   // The bundled photos are the one folder this demo's workers may read; the run names it.
   const config = parseConfig({ temporal: { address: temporal.address }, store: { kind: 'fs', root: join(out, 'store') }, folders: { bundled: BUNDLED_PHOTOS } });
   const store = await openStore(config.store);
@@ -71,6 +72,7 @@ export async function runDemo(args: string[]): Promise<number> {
     };
     say(`pipeline run "${input.runKey}" on ${config.temporal.taskQueues.pipeline}: ${values.online ? '100 Openverse photos' : 'bundled photos'}, k-means k=7, ${size}x${size}, ${minutes} min of training`);
     const handle = await client.workflow.start(learnToSee, { taskQueue: config.temporal.taskQueues.pipeline, workflowId: `demo-${Date.now()}`, args: [input] });
+    if (temporal.uiUrl) say(`watch it: ${workflowUiUrl(temporal.uiUrl, temporal.namespace, handle.workflowId, handle.firstExecutionRunId)}`);
     const ticker = setInterval(async () => {
       const progress = await handle.query(progressQuery).catch(() => undefined);
       if (progress) for (const line of formatProgress(progress)) say(line);

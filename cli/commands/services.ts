@@ -52,7 +52,7 @@ export async function servicesCommand(args: string[]): Promise<number> {
       console.log('local services stopped');
       return 0;
     case 'status':
-      console.log(current && alive ? `running (pid ${current.pid}): Temporal ${current.temporal?.address}, S3 ${current.s3?.endpoint}` : 'not running');
+      console.log(current && alive ? `running (pid ${current.pid}): Temporal ${current.temporal?.address} (Web UI ${current.temporal?.uiUrl ?? 'off'}), S3 ${current.s3?.endpoint}` : 'not running');
       return current && alive ? 0 : 1;
     default:
       throw new CliError(`unknown services command "${sub ?? ''}"\n${SERVICES_HELP}`, 2);
@@ -62,6 +62,7 @@ export async function servicesCommand(args: string[]): Promise<number> {
 function printEnv(info: Info): void {
   console.log(`# local services (pid ${info.pid}); paste into your shell:`);
   if (info.temporal) console.log(`export BLOOMSIGHT_TEMPORAL__ADDRESS=${info.temporal.address}`);
+  if (info.temporal?.uiUrl) console.log(`# Temporal Web UI: ${info.temporal.uiUrl}`);
   if (info.s3) {
     console.log(`export BLOOMSIGHT_STORE__KIND=s3 BLOOMSIGHT_STORE__ENDPOINT=${info.s3.endpoint} BLOOMSIGHT_STORE__BUCKET=${info.s3.bucket}`);
     console.log(`export BLOOMSIGHT_STORE__ACCESS_KEY=${info.s3.accessKey} BLOOMSIGHT_STORE__SECRET_KEY=${info.s3.secretKey}`);
