@@ -16,6 +16,7 @@ import { DatasetManifestSchema, readIfPresent } from './dataset-records';
 import { ExportError } from './errors';
 import { heartbeater } from './heartbeat';
 import { workerBackend } from './model-runtime';
+import { trainingMetrics } from './metrics';
 
 export { ExportError };
 
@@ -74,6 +75,7 @@ export function createGpuActivities(store: Store, config: RuntimeConfig) {
       // Throughput over the last report interval: one step's rate is too noisy to show.
       let rateMark = { time: performance.now(), step: -1 };
       let imagesPerSecond = 0;
+      const metrics = trainingMetrics();
       const report = (progress: TrainProgress) => {
         const now = performance.now();
         if (rateMark.step < 0) rateMark = { time: now, step: progress.step };
@@ -97,6 +99,8 @@ export function createGpuActivities(store: Store, config: RuntimeConfig) {
         };
         // Heartbeat details are what a retry on another worker (and `temporal workflow describe`) sees.
         context.heartbeat(details);
+        // Until the first smoothed rate (2 s in), the metric shows the rate since the previous report.
+        metrics.progress({ ...details, imagesPerSecond: imagesPerSecond || progress.imagesPerSecond });
         if (!workflow || reporting || Date.now() - lastReport < reportIntervalMs(progress.elapsedSeconds * 1000)) return;
         lastReport = Date.now();
         reporting = workflow

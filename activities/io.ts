@@ -17,6 +17,7 @@ import {
   type ScrapeRecord,
 } from './dataset-records';
 import { heartbeater } from './heartbeat';
+import { downloadMetrics } from './metrics';
 
 const LineSchema = z.object({ line: z.string(), datasetId: z.string(), modelId: z.string(), exportKey: z.string(), updatedAt: z.string() });
 export type LineRecord = z.infer<typeof LineSchema>;
@@ -82,6 +83,7 @@ export function createIoActivities(store: Store, config: RuntimeConfig) {
       for (const outcome of (await readIfPresent(store, partialKey, DownloadRecordSchema))?.outcomes ?? []) known.set(outcome.url, outcome);
 
       const hb = heartbeater();
+      const metrics = downloadMetrics();
       const outcomes: UrlOutcome[] = [];
       let lastSave = Date.now();
       const result = await downloadImages(store, items, {
@@ -99,6 +101,7 @@ export function createIoActivities(store: Store, config: RuntimeConfig) {
         onProgress: (doneCount, total) => hb.beat({ done: doneCount, total }),
         onOutcome: async (outcome) => {
           outcomes.push(outcome);
+          if (!known.has(outcome.url)) metrics.outcome(outcome); // outcomes reused from an earlier attempt were counted then
           if (Date.now() - lastSave > 5000) {
             lastSave = Date.now();
             await putJson(store, partialKey, { batch: input.batch, outcomes });

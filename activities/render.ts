@@ -11,6 +11,7 @@ import { chunkStartCentres, frameCountAt, joinChunks, makeGif, planChunks, probe
 import { readIfPresent } from './dataset-records';
 import { workerInferenceProvider } from './model-runtime';
 import { heartbeater } from './heartbeat';
+import { renderMetrics } from './metrics';
 import { withScratch } from './scratch';
 
 export const RenderPlanSchema = z.object({
@@ -127,6 +128,7 @@ export function createRenderGpuActivities(store: Store, config: RuntimeConfig, i
         return await withScratch('chunk', async (dir) => {
           const videoPath = join(dir, 'video');
           await store.getFile(plan.videoKey, videoPath);
+          const started = performance.now();
           const result = await renderChunk({
             videoPath,
             chunk,
@@ -141,6 +143,7 @@ export function createRenderGpuActivities(store: Store, config: RuntimeConfig, i
             signal: context.cancellationSignal,
             onProgress: (frames) => context.heartbeat({ frames, of: chunk.frameCount }),
           });
+          renderMetrics().chunk(result.frames, (performance.now() - started) / 1000);
           const key = keys.renderChunk(input.renderId, input.index);
           await store.putFile(key, result.outPath, { contentType: 'video/mp4' });
           const record: ChunkRecord = { index: input.index, frames: result.frames, translateCalls: result.translateCalls, renderedBy: identity, key };

@@ -89,6 +89,15 @@ export const RuntimeConfigSchema = z.object({
       urlBudgetSeconds: z.coerce.number().positive().max(3600).default(90).describe("one image URL's time across all its attempts and the waits between them"),
     })
     .prefault({}),
+  metrics: z
+    .object({
+      prometheus: z
+        .string()
+        .regex(/^[^\s/]+:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
+        .optional()
+        .describe("serve the worker's Prometheus metrics (the SDK's and bloomsight's) at http://host:port/metrics"),
+    })
+    .prefault({}),
   providers: z
     .object({
       openverseBaseUrl: endpoint(DEFAULT_ENDPOINTS.openverse).describe('the Openverse API runs search (e.g. a self-hosted mirror); trusted for searches only'),

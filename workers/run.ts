@@ -1,4 +1,4 @@
-import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type MetricsExporterConfig } from '@temporalio/worker';
 import { ConfigError, loadConfig, redactConfig } from '../config/load';
 import type { RuntimeConfig } from '../config/runtime';
 import { openStore, StoreUnavailableError } from '../storage';
@@ -21,7 +21,11 @@ export async function runWorkerProcess(roles: readonly WorkerRole[], env: NodeJS
   }
   const log = (line: string) => console.log(`[bloomsight worker ${roles.join('+')}] ${line}`);
   log(`configuration ${JSON.stringify(redactConfig(config))}`);
-  Runtime.install({ logger: new DefaultLogger(env.BLOOMSIGHT_LOG_LEVEL === 'debug' ? 'DEBUG' : 'INFO'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  Runtime.install({
+    logger: new DefaultLogger(env.BLOOMSIGHT_LOG_LEVEL === 'debug' ? 'DEBUG' : 'INFO'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) }, metrics: metricsExporter(config) },
+  });
+  if (config.metrics.prometheus) log(`Prometheus metrics at http://${config.metrics.prometheus}/metrics`);
 
   let store;
   try {
@@ -51,6 +55,16 @@ export async function runWorkerProcess(roles: readonly WorkerRole[], env: NodeJS
 
 /** Start-up failures that mean "this machine lacks something" (exit 3), not a bug. */
 const UNAVAILABLE_AT_START = new Set(['BackendUnavailableError', 'InferenceProviderUnavailableError', 'TfjsInternalsError']);
+
+/**
+ * The SDK's Prometheus exporter serves its own metrics (task latencies, slots, failures) and
+ * bloomsight's (activities/metrics.ts) from one endpoint. Seconds and `_total` suffixes follow
+ * Prometheus naming conventions.
+ */
+export function metricsExporter(config: RuntimeConfig): MetricsExporterConfig | undefined {
+  if (!config.metrics.prometheus) return undefined;
+  return { prometheus: { bindAddress: config.metrics.prometheus, countersTotalSuffix: true, useSecondsForDurations: true } };
+}
 
 export function parseRoles(args: readonly string[]): WorkerRole[] {
   const roles = args.flatMap((a) => a.split(',')).filter(Boolean);
