@@ -1,11 +1,19 @@
-/** Finds or installs the binaries of the local services, so the first test run does not wait on a build. */
-import { ffmpegBinaries, temporalBinary, versitygwBinary } from '../services/binaries';
+/**
+ * Finds or installs the binaries of the local services, so the first test run does not wait on a build.
+ * `--tests` adds MinIO's server, which only the tests run (a 5-minute build the demo does not need).
+ */
+import { ffmpegBinaries, minioBinary, temporalBinary, versitygwBinary } from '../services/binaries';
 
 async function main() {
   const started = Date.now();
   const [temporal, versitygw] = await Promise.all([temporalBinary(), versitygwBinary()]);
   console.log(`[setup] temporal: ${temporal}`);
   console.log(`[setup] versitygw: ${versitygw}`);
+  if (process.argv.includes('--tests')) {
+    // After versitygw, not beside it: two Go builds at once would only fight over two cores.
+    const minio = await minioBinary();
+    console.log(`[setup] minio: ${minio}`);
+  }
   try {
     const { ffmpeg } = await ffmpegBinaries();
     console.log(`[setup] ffmpeg: ${ffmpeg}`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-time (idempotent, cached) setup of everything bloomsight needs on this machine:
 # npm dependencies, ffmpeg, the native TensorFlow.js backend, and the binaries of the local
-# services (Temporal dev server, versitygw S3 server). Safe to run again: finished steps are skipped.
+# services (Temporal dev server, versitygw S3 server; with --tests also MinIO). Safe to run again:
+# finished steps are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*"; }
@@ -30,5 +31,6 @@ fi
 
 bash scripts/setup-tfjs-native.sh
 
-# The Temporal CLI and the S3 server, found on PATH or provisioned into the cache.
-npx tsx scripts/provision-services.ts
+# The Temporal CLI and the S3 server, found on PATH or provisioned into the cache; `setup.sh --tests`
+# (what CI runs) also builds MinIO's server for the tests.
+npx tsx scripts/provision-services.ts "$@"

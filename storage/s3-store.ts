@@ -52,7 +52,11 @@ export class S3Store implements Store {
   async ensureBucket(): Promise<void> {
     await this.call('', async () => {
       if (!(await this.client.bucketExists(this.bucket))) {
-        await this.client.makeBucket(this.bucket, '');
+        // Workers starting together race to create it; both MinIO and versitygw answer the loser with
+        // BucketAlreadyOwnedByYou (AWS in us-east-1 answers 200), which means the bucket is there.
+        await this.client.makeBucket(this.bucket, '').catch((error: { code?: string }) => {
+          if (error.code !== 'BucketAlreadyOwnedByYou') throw error;
+        });
       }
     });
   }

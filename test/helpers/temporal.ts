@@ -6,7 +6,7 @@ import type { Store } from '../../storage';
 import { FsStore, S3Store } from '../../storage';
 import { createWorkers, WORKFLOWS_PATH, type WorkerRole } from '../../workers/create-workers';
 import { PHOTOS_DIR } from './http-fixtures';
-import { taskQueueFor, testServices } from './services';
+import { s3ServerOf, taskQueueFor, testServices } from './services';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test file (webpack takes seconds on two cores). */
@@ -31,11 +31,11 @@ const quietLogger = {
 
 /** Runtime configuration pointing at the shared test services, with queues unique to one test and the fixture photos as folder `photos`. */
 export function testConfig(title: string, store: Store): RuntimeConfig {
-  const { temporal, s3 } = testServices();
+  const { temporal } = testServices();
   const queue = taskQueueFor(title);
   const storeConfig =
     store instanceof S3Store
-      ? { kind: 's3', ...s3, bucket: store.location.split('/').pop() }
+      ? { kind: 's3', ...s3ServerOf(store), bucket: store.location.split('/').pop() }
       : { kind: 'fs', root: (store as FsStore).root };
   return parseConfig({
     temporal: {
