@@ -1,8 +1,10 @@
 /**
  * Finds or installs the binaries of the local services, so the first test run does not wait on a build.
- * `--tests` adds MinIO's server, which only the tests run (a 5-minute build the demo does not need).
+ * `--tests` adds what only the tests use: MinIO's server (a 5-minute build the demo does not need) and
+ * check-jsonschema (validates docker-compose.yml).
  */
 import { ffmpegBinaries, minioBinary, temporalBinary, versitygwBinary } from '../services/binaries';
+import { checkJsonschema } from '../services/tools';
 
 async function main() {
   const started = Date.now();
@@ -13,6 +15,8 @@ async function main() {
     // After versitygw, not beside it: two Go builds at once would only fight over two cores.
     const minio = await minioBinary();
     console.log(`[setup] minio: ${minio}`);
+    const validator = await checkJsonschema();
+    console.log(`[setup] check-jsonschema: ${validator.env.PYTHONPATH}`);
   }
   try {
     const { ffmpeg } = await ffmpegBinaries();

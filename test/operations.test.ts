@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -111,6 +111,35 @@ describe('a whole run on a worker process with metrics, then seen in Prometheus 
       expect(sample(families, METRIC.renderFramesPerSecond)).toBeGreaterThan(0);
       // The activity's tags come with them: which queue and activity reported.
       expect(families.get(METRIC.trainingStep)!.metrics[0]!.labels).toMatchObject({ activityType: 'trainModel', taskQueue: expect.stringMatching(/-gpu$/) });
+    });
+  });
+
+  describe('the Grafana dashboard (deploy/grafana/dashboards/bloomsight.json)', () => {
+    // Counters the SDK creates at the first failure: a clean run cannot show them.
+    const ON_FAILURE_ONLY = new Set(['temporal_activity_execution_failed_total']);
+    // Labels Prometheus adds (deploy/prometheus/prometheus.yml) or histogram buckets carry.
+    const ADDED_LABELS = new Set(['worker', 'le']);
+
+    it('asks only for metrics, and groups only by labels, that a worker serves', async () => {
+      const families = await scrapeMetrics(metricsUrl);
+      const dashboard = JSON.parse(await readFile(join(__dirname, '..', 'deploy', 'grafana', 'dashboards', 'bloomsight.json'), 'utf8')) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
+      const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
+      expect(exprs.length).toBeGreaterThanOrEqual(12);
+      const used = new Set<string>();
+      for (const expr of exprs) {
+        const metrics = [...expr.matchAll(/\b(?:temporal|bloomsight)_[a-z_]+/g)].map(([name]) => name.replace(/_bucket$/, ''));
+        const labels = [...expr.matchAll(/\bby \(([^)]*)\)/g)].flatMap(([, list]) => list!.split(',').map((l) => l.trim()));
+        for (const name of metrics) {
+          used.add(name);
+          if (ON_FAILURE_ONLY.has(name)) continue;
+          const family = families.get(name);
+          expect(family, `${name} in ${expr}`).toBeDefined();
+          const served = new Set(family!.metrics.flatMap((m) => Object.keys(m.labels ?? {})));
+          if (family!.type !== 'HISTOGRAM') for (const label of labels) if (!ADDED_LABELS.has(label)) expect([...served], `label ${label} of ${name}`).toContain(label);
+        }
+      }
+      // Every bloomsight metric has a panel.
+      expect([...families.keys()].filter((n) => n.startsWith('bloomsight_')).filter((n) => !used.has(n))).toEqual([]);
     });
   });
 
