@@ -9,3 +9,8 @@ export class ExportError extends Error {
 export class IncomparableRendersError extends Error {
   override readonly name = 'IncomparableRendersError';
 }
+
+/** A training attempt handed over by a worker that shuts down: retryable, so another worker continues it from its checkpoint. */
+export class WorkerShutdownError extends Error {
+  override readonly name = 'WorkerShutdownError';
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { RuntimeConfig } from '../config/runtime';
 import { splitPair } from '../imaging';
@@ -13,7 +13,7 @@ import { train, type TrainProgress } from '../model/train';
 import { getJson, keys, putJson, type Store } from '../storage';
 import { reportTrainingUpdate, type TrainingControl, type TrainingProgress } from '../workflows/messages';
 import { DatasetManifestSchema, readIfPresent } from './dataset-records';
-import { ExportError } from './errors';
+import { ExportError, WorkerShutdownError } from './errors';
 import { heartbeater } from './heartbeat';
 import { workerBackend } from './model-runtime';
 import { trainingMetrics } from './metrics';
@@ -30,6 +30,31 @@ const TrainRecordSchema = z.object({
   fineTunedFrom: z.string().optional(),
 });
 export type TrainRecord = z.infer<typeof TrainRecordSchema>;
+
+/**
+ * Draining a worker (SIGTERM) must not cost training steps. The SDK cancels running activities with
+ * WORKER_SHUTDOWN once the shutdown grace time is over; training then stops after the step it is in,
+ * with a checkpoint of that step (the library's `stop` control), and the attempt fails retryably, so
+ * the retry resumes exactly there. Any other cancellation (the workflow's, a heartbeat timeout) aborts
+ * at once, as before.
+ */
+function drainOnWorkerShutdown(cancellation: AbortSignal): { signal: AbortSignal; readonly draining: boolean } {
+  const abort = new AbortController();
+  let draining = false;
+  const onCancel = () => {
+    const reason: unknown = cancellation.reason;
+    if (reason instanceof CancelledFailure && reason.message === 'WORKER_SHUTDOWN') draining = true;
+    else abort.abort(reason);
+  };
+  if (cancellation.aborted) onCancel();
+  else cancellation.addEventListener('abort', onCancel, { once: true });
+  return {
+    signal: abort.signal,
+    get draining() {
+      return draining;
+    },
+  };
+}
 
 /**
  * How often training reports to its workflow (progress query, stop and time-goal changes): every 5 s
@@ -110,6 +135,7 @@ export function createGpuActivities(store: Store, config: RuntimeConfig) {
           .finally(() => (reporting = undefined));
       };
 
+      const drain = drainOnWorkerShutdown(context.cancellationSignal);
       const result = await train({
         options,
         pairs,
@@ -119,12 +145,16 @@ export function createGpuActivities(store: Store, config: RuntimeConfig) {
         attempt: `a${context.info.attempt}-${randomBytes(3).toString('hex')}`,
         provenance: { datasetId: input.datasetId, partialInformation: { method: String(manifest.partial.method), params: manifest.partial } },
         initialGenerator,
-        signal: context.cancellationSignal,
-        control: () => control,
+        signal: drain.signal,
+        control: () => (drain.draining ? { ...control, stop: true } : control),
         onProgress: report,
         onWarning: (message) => console.warn(`[bloomsight gpu] ${message}`),
       });
       await reporting;
+      if (drain.draining) {
+        result.model.dispose();
+        throw new WorkerShutdownError(`this worker is shutting down: step ${result.step} is checkpointed (${result.lastCheckpoint?.dir}); training continues from it on another worker`);
+      }
       const record: TrainRecord = {
         modelId: input.modelId,
         steps: result.step,

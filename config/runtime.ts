@@ -37,11 +37,19 @@ export const BackendNameSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow',
 
 const concurrency = (n: number) => z.coerce.number().int().min(1).max(64).default(n).describe('activities run at once by one worker');
 
-const WorkerSchema = (n: number) => z.object({ concurrency: concurrency(n) }).prefault({});
+const shutdownGraceSeconds = z.coerce
+  .number()
+  .min(0)
+  .max(3600)
+  .default(30)
+  .describe('on SIGTERM, how long running activities may finish before they are cancelled (training then checkpoints its step and continues on another worker)');
+
+const WorkerSchema = (n: number) => z.object({ concurrency: concurrency(n), shutdownGraceSeconds }).prefault({});
 
 const GpuWorkerSchema = z
   .object({
     concurrency: concurrency(1),
+    shutdownGraceSeconds,
     backend: BackendNameSchema.default('auto').describe('TensorFlow.js backend; auto = native if loadable, else pure JS'),
     requireBackend: z.union([z.boolean(), z.stringbool()]).default(false).describe('fail at start instead of falling back to a slower backend'),
     inference: z

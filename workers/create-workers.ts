@@ -26,7 +26,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
   const { config, connection } = options;
   const workers: Worker[] = [];
   for (const role of options.roles) {
-    const common = { connection, namespace: config.temporal.namespace, shutdownGraceTime: '30s', ...(options.identity ? { identity: options.identity } : {}) } as const;
+    const common = { connection, namespace: config.temporal.namespace, shutdownGraceTime: '30s', ...(options.identity ? { identity: options.identity } : {}) };
     if (role === 'pipeline') {
       workers.push(
         await Worker.create({
@@ -47,6 +47,8 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
         activities,
         // CPU- and model-bound queues run one activity at a time by default: heavy work blocks the event loop.
         maxConcurrentActivityTaskExecutions: settings.concurrency,
+        // Then running activities are cancelled with WORKER_SHUTDOWN; training checkpoints and hands over (activities/gpu.ts).
+        shutdownGraceTime: settings.shutdownGraceSeconds * 1000,
       }),
     );
   }
