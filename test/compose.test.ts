@@ -27,10 +27,18 @@ interface ComposeService {
   environment?: Record<string, string>;
   depends_on?: Record<string, unknown> | string[];
   volumes?: string[];
+  stop_grace_period?: string;
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
   volumes?: Record<string, unknown>;
+}
+
+/** A Compose duration such as 90s, 2m or 1m30s, in seconds (Docker's default stop grace is 10 s). */
+function seconds(duration: string | undefined): number {
+  if (!duration) return 10;
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+  return [...duration.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g)].reduce((sum, [, n, unit]) => sum + Number(n) * units[unit!]!, 0);
 }
 
 async function validate(tool: PythonTool, file: string): Promise<{ ok: boolean; output: string }> {
@@ -99,6 +107,10 @@ describe('docker-compose.yml', () => {
       const config = loadConfig(env);
       expect(config.store).toMatchObject({ kind: 's3', endpoint: 'http://minio:9000' });
       expect(config.metrics.prometheus, `${name} serves metrics`).toBe('0.0.0.0:9464');
+      // Docker must wait out the drain (docs/deploying.md) before it sends SIGKILL.
+      const queue = name.replace('worker-', '') as 'io' | 'cpu' | 'gpu' | 'pipeline';
+      const grace = queue === 'pipeline' ? 30 : config.workers[queue].shutdownGraceSeconds;
+      expect(seconds(service.stop_grace_period), `${name} stop_grace_period`).toBeGreaterThanOrEqual(grace + 30);
     }
   });
 
