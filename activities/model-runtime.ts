@@ -7,13 +7,14 @@
 import type { RuntimeConfig } from '../config/runtime';
 import { initBackend, type ActiveBackend } from '../model/backend';
 import { resolveInferenceProvider, type ExecutionProvider } from '../model/onnx-runtime';
+import { explainMissingGpu } from '../services/cuda';
 
 const log = (message: string) => console.log(`[bloomsight gpu] ${message}`);
 
 let backend: Promise<ActiveBackend> | undefined;
 /** The TensorFlow backend and step engine of this process. */
 export function workerBackend(config: RuntimeConfig): Promise<ActiveBackend> {
-  backend ??= initBackend({ prefer: config.workers.gpu.backend, required: config.workers.gpu.requireBackend, log });
+  backend ??= initBackend({ prefer: config.workers.gpu.backend, required: config.workers.gpu.requireBackend, log, explainNoGpu: () => explainMissingGpu() });
   return backend;
 }
 

@@ -18,47 +18,17 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { initBackend } from '../model/backend';
-import type { WeightValues } from '../model/fold';
 import { GraphGenerator } from '../model/graph/inference-graph';
-import { initialWeights } from '../model/init';
-import { generatorLayers, generatorLayout, networkWeights, type GeneratorLayout } from '../model/layout';
 import { createGeneratorSession } from '../model/onnx-runtime';
 import { generatorToOnnx, ONNX_IO } from '../model/ops/onnx';
 import { generatorFlops } from '../model/ops/shapes';
+import { benchWeights, layoutOf, rate } from './lib/generator';
 import { describeMachine } from './lib/machine';
 import { CONFIGS, type Config } from './lib/sizes';
 
 type Engine = 'onnxruntime' | 'libtensorflow' | 'keras';
 const EPSILON = 1e-5;
 const MATMUL = 2048;
-
-function layoutOf(config: Config): GeneratorLayout {
-  return generatorLayout({ imageSize: config.size, ngf: config.filters, ndf: config.filters, dropout: 0.5 });
-}
-
-/** Seeded weights at a trained network's scale (kernels with variance 1/fan-in; batch-norm statistics near identity). */
-function benchWeights(layout: GeneratorLayout): WeightValues {
-  const specs = networkWeights(generatorLayers(layout));
-  const weights = initialWeights(specs, 42);
-  for (const spec of specs.filter((w) => w.role === 'kernel')) {
-    const fanIn = spec.name.includes('convT') ? 4 * spec.shape[3]! : 16 * spec.shape[2]!;
-    const values = weights.get(spec.name)!;
-    for (let i = 0; i < values.length; i++) values[i] *= Math.sqrt(1 / fanIn) / 0.02;
-  }
-  return weights;
-}
-
-/** Runs `run` until `seconds` have passed (and at least 3 times) after 3 warm-up runs; returns runs per second. */
-async function rate(run: () => Promise<unknown> | unknown, seconds: number): Promise<number> {
-  for (let i = 0; i < 3; i++) await run();
-  let runs = 0;
-  const start = performance.now();
-  while (performance.now() - start < seconds * 1000 || runs < 3) {
-    await run();
-    runs += 1;
-  }
-  return runs / ((performance.now() - start) / 1000);
-}
 
 /** Child: one engine, one configuration, one batch size; prints { imagesPerSecond }. */
 async function child(engine: Engine, config: Config, batch: number, seconds: number): Promise<number> {

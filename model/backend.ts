@@ -29,6 +29,8 @@ export interface BackendOptions {
   engine?: EngineName;
   /** Throw BackendUnavailableError instead of falling back (for `auto`: unless a native backend loads). */
   required?: boolean;
+  /** For `tensorflow-gpu` without a GPU device: what the machine lacks, one line each (services/cuda.ts). */
+  explainNoGpu?: () => string[];
   log?: (message: string) => void;
 }
 
@@ -122,29 +124,28 @@ function describeNative(pkg: NativePackage): Omit<ActiveBackend, 'warning' | 'en
 
 /**
  * Selects and initialises the backend. `auto` tries @tensorflow/tfjs-node, then the pure-JS `cpu`
- * backend (with a loud warning); `tensorflow-gpu` tries @tensorflow/tfjs-node-gpu first (only when asked:
- * it and tfjs-node both register 'tensorflow', so only one may load per process). With `required`,
- * anything short of what was asked throws BackendUnavailableError.
+ * backend (with a loud warning); `tensorflow-gpu` also wants libtensorflow to have found a GPU device
+ * (tfjs-node built on the CUDA build of libtensorflow, docs/gpu.md). With `required`, anything short
+ * of what was asked throws BackendUnavailableError.
  */
 export async function initBackend(opts: BackendOptions): Promise<ActiveBackend> {
   const log = opts.log ?? ((message: string) => console.warn(`[backend] ${message}`));
   const started = performance.now();
   const reasons: string[] = [];
-  const candidates: NativePackage[] =
-    opts.prefer === 'tensorflow-gpu' ? ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] : opts.prefer === 'cpu' ? [] : ['@tensorflow/tfjs-node'];
+  // The GPU route is tfjs-node on the CUDA build of libtensorflow (docs/gpu.md), not tfjs-node-gpu.
+  const candidates: NativePackage[] = opts.prefer === 'cpu' ? [] : ['@tensorflow/tfjs-node'];
 
   for (const pkg of candidates) {
     const result = await loadNative(pkg);
     if ('error' in result) {
       reasons.push(result.error);
-      if (opts.required && opts.prefer === 'tensorflow-gpu' && pkg === '@tensorflow/tfjs-node-gpu') break;
       continue;
     }
     const active = describeNative(pkg);
-    if (pkg === '@tensorflow/tfjs-node-gpu' && !active.gpu) {
-      const why = `${pkg} loaded but libtensorflow found no usable GPU (CUDA/cuDNN missing?)`;
-      if (opts.required) throw new BackendUnavailableError(opts.prefer, [...reasons, why]);
-      reasons.push(why);
+    if (opts.prefer === 'tensorflow-gpu' && !active.gpu) {
+      const why = [`libtensorflow ${active.tfVersion ?? '?'} found no GPU device`, ...(opts.explainNoGpu?.() ?? [])];
+      if (opts.required) throw new BackendUnavailableError(opts.prefer, [...reasons, ...why]);
+      reasons.push(...why);
     }
     const warning = reasons.length > 0 ? `'${opts.prefer}' asked for, running on ${pkg} without GPU: ${reasons.join('; ')}` : undefined;
     if (warning) log(`WARNING: ${warning}`);

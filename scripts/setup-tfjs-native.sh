@@ -9,7 +9,10 @@
 #                            none: do nothing (pure-JS backend only)
 #   BLOOMSIGHT_REQUIRE_NATIVE=1   failure exits non-zero (CI); otherwise a loud warning and exit 0
 #   BLOOMSIGHT_CACHE         cache root, default ~/.cache/bloomsight
-#   BLOOMSIGHT_TF_VERSION    tensorflow-cpu wheel version, default 2.21.0
+#   BLOOMSIGHT_TF_VERSION    TensorFlow wheel version, default 2.21.0
+#   BLOOMSIGHT_TF_PACKAGE    tensorflow-cpu (default) | tensorflow: the CUDA build of the same version (the
+#                            gpu image, docs/gpu.md). Its libtensorflow opens CUDA 12 and cuDNN 9 when they
+#                            are there (NVIDIA's PyPI wheels) and runs on the CPU when they are not.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,6 +20,8 @@ PKG=$ROOT/node_modules/@tensorflow/tfjs-node
 CACHE=${BLOOMSIGHT_CACHE:-$HOME/.cache/bloomsight}
 SOURCE=${BLOOMSIGHT_TFJS_SOURCE:-pypi}
 TF_VERSION=${BLOOMSIGHT_TF_VERSION:-2.21.0}
+TF_PACKAGE=${BLOOMSIGHT_TF_PACKAGE:-tensorflow-cpu}
+case "$TF_PACKAGE" in tensorflow-cpu|tensorflow) ;; *) echo "[tfjs-native] BLOOMSIGHT_TF_PACKAGE must be tensorflow-cpu or tensorflow, not $TF_PACKAGE" >&2; exit 2 ;; esac
 REQUIRE_NATIVE=${BLOOMSIGHT_REQUIRE_NATIVE:-0}
 WHEEL_DIR=$CACHE/tfwheel
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
@@ -74,7 +79,9 @@ if [ "$SOURCE" = none ]; then
 fi
 [ -f "$PKG/package.json" ] || give_up "@tensorflow/tfjs-node is not in node_modules (optional dependency; npm ci --ignore-scripts installs it)"
 
-if out=$(probe); then
+# Which wheel the installed libtensorflow came from (installs older than this marker: the CPU build).
+INSTALLED_PACKAGE=$(cat "$PKG/deps/TF_PACKAGE" 2>/dev/null || echo tensorflow-cpu)
+if [ "$INSTALLED_PACKAGE" = "$TF_PACKAGE" ] && out=$(probe); then
   say "already working: $out ($(since "$T_START"))"
   exit 0
 fi
@@ -84,7 +91,8 @@ TFJS_NODE_VERSION=$(node -p "require('$PKG/package.json').version")
 ADDON_REL=$(node -p "require('path').relative('$PKG', require('@mapbox/node-pre-gyp').find('$PKG/package.json'))") \
   || give_up "cannot ask @mapbox/node-pre-gyp where tfjs-node's addon goes"
 NAPI_BUILD=$(basename "$(dirname "$ADDON_REL")"); NAPI_BUILD=${NAPI_BUILD#napi-v}
-KEY=tfjs-node-${TFJS_NODE_VERSION}_tf-${TF_VERSION}_abi$(node -p process.versions.modules)-napi${NAPI_BUILD}-$(node -p 'process.platform + "-" + process.arch')
+VARIANT=""; [ "$TF_PACKAGE" = tensorflow ] && VARIANT=cuda-   # the CPU build keeps its cache key
+KEY=tfjs-node-${TFJS_NODE_VERSION}_${VARIANT}tf-${TF_VERSION}_abi$(node -p process.versions.modules)-napi${NAPI_BUILD}-$(node -p 'process.platform + "-" + process.arch')
 BUILT=$CACHE/tfjs-native/$KEY
 
 # ---- route "download": the package's own installer (prebuilt libtensorflow + addon from Google's storage) ----
@@ -116,7 +124,7 @@ find_nodedir() {
   return 1
 }
 
-find_wheel() { ls "$WHEEL_DIR"/tensorflow_cpu-"$TF_VERSION"-*.whl 2>/dev/null | head -1 || true; }
+find_wheel() { ls "$WHEEL_DIR"/"${TF_PACKAGE//-/_}"-"$TF_VERSION"-*.whl 2>/dev/null | head -1 || true; }
 
 step_failed() {
   if [ "$1" = false ]; then failed "pypi route, $step"; else failed "pypi route, $step: \`$1\` failed"; fi
@@ -134,12 +142,12 @@ build_into_cache() {
   trap 'rm -rf "$stage"' EXIT
   rm -rf "$stage" && mkdir -p "$stage/deps/lib"
 
-  step="getting the tensorflow-cpu==$TF_VERSION wheel"; t=$(now)
+  step="getting the $TF_PACKAGE==$TF_VERSION wheel"; t=$(now)
   whl=$(find_wheel)
   if [ -z "$whl" ]; then
-    say "downloading tensorflow-cpu==$TF_VERSION from PyPI (~275 MB) into $WHEEL_DIR"
+    say "downloading $TF_PACKAGE==$TF_VERSION from PyPI (~275 MB; the CUDA build ~570 MB) into $WHEEL_DIR"
     mkdir -p "$WHEEL_DIR"
-    python3 -m pip download --quiet --no-deps --only-binary=:all: "tensorflow-cpu==$TF_VERSION" -d "$WHEEL_DIR"
+    python3 -m pip download --quiet --no-deps --only-binary=:all: "$TF_PACKAGE==$TF_VERSION" -d "$WHEEL_DIR"
     whl=$(find_wheel); [ -n "$whl" ]
   fi
   say "wheel: $whl ($(since "$t"))"
@@ -176,6 +184,7 @@ build_into_cache() {
     || { tail -5 "$PROBE_ERR" >&2; false; }
   say "addon built ($(since "$t"))"
 
+  echo "$TF_PACKAGE" >"$stage/deps/TF_PACKAGE"
   rm -rf "$BUILT" && mv "$stage" "$BUILT" && touch "$BUILT/READY"
 }
 
@@ -192,6 +201,7 @@ install_from_cache() {
     rm -rf "$PKG/deps" && mkdir -p "$PKG/deps"
     ln -s "$BUILT/deps/lib" "$PKG/deps/lib"
     cp -r "$BUILT/deps/include" "$PKG/deps/include"
+    [ ! -f "$BUILT/deps/TF_PACKAGE" ] || cp "$BUILT/deps/TF_PACKAGE" "$PKG/deps/"
     say "deps/lib symlinked to $BUILT/deps/lib (cache on another filesystem)"
   fi
   mkdir -p "$PKG/$(dirname "$ADDON_REL")"

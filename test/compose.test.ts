@@ -114,6 +114,17 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it("builds each worker from a target of the Dockerfile, the gpu worker from the gpu image that requires a GPU", async () => {
+    const stages = [...(await readFile(join(ROOT, 'Dockerfile'), 'utf8')).matchAll(/^FROM \S+ AS (\S+)$/gm)].map(([, stage]) => stage);
+    for (const [name, service] of Object.entries(compose.services).filter(([n]) => n.startsWith('worker-') || n === 'cli')) {
+      const target = (service.build as { target?: string }).target;
+      expect(stages, `${name} builds target ${target}`).toContain(target);
+      expect(target, name).toBe(name === 'worker-gpu' ? 'gpu' : 'cpu');
+    }
+    const gpu = compose.services['worker-gpu']!.environment!;
+    expect([gpu.BLOOMSIGHT_WORKERS__GPU__BACKEND, gpu.BLOOMSIGHT_WORKERS__GPU__REQUIRE_BACKEND, gpu.BLOOMSIGHT_WORKERS__GPU__INFERENCE]).toEqual(['tensorflow-gpu', 'true', 'cuda']);
+  });
+
   it('has Prometheus scrape every worker service on the port it serves metrics on', async () => {
     const prometheus = compose.services.prometheus!;
     const mounted = prometheus.volumes!.find((v) => v.endsWith(':/etc/prometheus/prometheus.yml:ro'))!.split(':')[0]!;
