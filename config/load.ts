@@ -7,7 +7,7 @@ export { ConfigError };
 
 const ENV_PREFIX = 'BLOOMSIGHT_';
 /** Environment variables that are not configuration fields. */
-const NOT_CONFIG = new Set(['CONFIG', 'CACHE', 'TFJS_SOURCE', 'REQUIRE_NATIVE', 'TEMPORAL_BIN', 'VERSITYGW_BIN', 'MINIO_BIN', 'FFMPEG', 'FFPROBE', 'LOG_LEVEL']);
+const NOT_CONFIG = new Set(['CONFIG', 'CACHE', 'TFJS_SOURCE', 'REQUIRE_NATIVE', 'TEMPORAL_BIN', 'VERSITYGW_BIN', 'MINIO_BIN', 'TF_PACKAGE', 'FFMPEG', 'FFPROBE', 'LOG_LEVEL']);
 
 /**
  * Reads configuration from an optional JSON file (`BLOOMSIGHT_CONFIG=path`) and environment
