@@ -5,7 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -23,6 +25,7 @@ import { freshS3Store, testServices } from './helpers/services';
 import { testConfig } from './helpers/temporal';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 
+const run = promisify(execFile);
 const CHROMIUM_PATH = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const chromiumProblem = existsSync(CHROMIUM_PATH) ? undefined : `${CHROMIUM_PATH} is missing: install Debian's chromium (.ci/run does)`;
@@ -201,5 +204,24 @@ describe('a whole run on a worker process with metrics, then seen in Prometheus 
       expect(text).toMatch(/"pairs": 8/);
       await page.screenshot({ path: join(ARTIFACTS_DIR, 'progress-query.png') });
     });
+  });
+});
+
+describe('`bloomsight services up`', () => {
+  it("prints the Temporal Web UI's URL, which serves the UI, and `services down` stops it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bloomsight-services-up-'));
+    const bloomsight = (...args: string[]) => run(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'cli', 'main.ts'), 'services', ...args, '--dir', dir], { cwd: join(__dirname, '..') });
+    try {
+      const up = await bloomsight('up');
+      const ui = up.stdout.match(/^# Temporal Web UI: (http:\/\/127\.0\.0\.1:\d+)$/m)?.[1];
+      expect(ui, up.stdout).toBeDefined();
+      const page = await fetch(ui!);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<html/i);
+      expect((await bloomsight('status')).stdout).toContain(`Web UI ${ui}`);
+    } finally {
+      await bloomsight('down');
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

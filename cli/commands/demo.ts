@@ -94,6 +94,8 @@ export async function runDemo(args: string[]): Promise<number> {
     await temporal.stop();
   }
   say(`finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  // The dev server (and its UI) stopped with the demo; its database keeps every run.
+  say(`browse the run again: temporal server start-dev --db-filename ${relative(process.cwd(), join(out, 'temporal', 'temporal.db'))}  (Web UI http://localhost:8233)`);
   return 0;
 }
 
