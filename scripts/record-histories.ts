@@ -1,5 +1,5 @@
 /**
- * Records a history of each workflow as it runs today into test/fixtures/histories/<date>/, for
+ * Records a history of each workflow as it runs today into test/fixtures/histories/<date>-<commit>/, for
  * test/replay.test.ts to replay against every later version of the workflow code (docs/deploying.md):
  *
  *   learn-to-see.json              learnToSee of a model line, with a render (children: buildDataset, renderVideo)
@@ -11,9 +11,11 @@
  *   npx tsx scripts/record-histories.ts [--out DIR]
  *
  * It starts its own Temporal dev server and runs every worker in this process on a local-disk store
- * (the histories do not depend on the store), with the default queue names and the bundled photos
- * (a relative path, so no machine's folders end up in the histories). Takes about a minute.
+ * (the histories do not depend on the store), with the default queue names and the bundled photos as
+ * the configured folder `photos` (runs name it, so no machine's paths end up in the histories).
+ * Takes about a minute.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -30,19 +32,20 @@ import { createWorkers, WORKER_ROLES } from '../workers/create-workers';
 import { buildDataset, learnToSee, renderVideo } from '../workflows';
 
 const ROOT = resolve(__dirname, '..');
-const PHOTOS = 'test/fixtures/photos'; // relative to the repository, which is the workers' working directory
+const PHOTOS = join(ROOT, 'test', 'fixtures', 'photos');
+const FROM_PHOTOS = { provider: 'local-folder', providerOptions: { folder: 'photos' } } as const;
 /** Beside the histories: file name -> workflow id. */
 export const WORKFLOW_IDS = 'workflow-ids.json';
 const TINY_TRAINING = { imageSize: 64, ngf: 8, ndf: 8, maxSteps: 8, checkpointEverySteps: 4 };
 
 async function main() {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
-  const out = resolve(values.out ?? join(ROOT, 'test', 'fixtures', 'histories', new Date().toISOString().slice(0, 10)));
-  process.chdir(ROOT);
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const out = resolve(values.out ?? join(ROOT, 'test', 'fixtures', 'histories', `${new Date().toISOString().slice(0, 10)}-${commit}`));
   const scratch = await mkdtemp(join(tmpdir(), 'bloomsight-histories-'));
   Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
   const temporal = await startTemporalDevServer({ dir: join(scratch, 'temporal'), ui: false, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 } });
-  const config = parseConfig({ temporal: { address: temporal.address }, store: { kind: 'fs', root: join(scratch, 'store') } });
+  const config = parseConfig({ temporal: { address: temporal.address }, store: { kind: 'fs', root: join(scratch, 'store') }, folders: { photos: PHOTOS } });
   const store = new FsStore(config.store.kind === 'fs' ? config.store.root : '');
   const workerConnection = await NativeConnection.connect({ address: temporal.address });
   const workers = await createWorkers({ roles: WORKER_ROLES, config, store, connection: workerConnection });
@@ -69,7 +72,7 @@ async function main() {
     const first = await client.workflow.start(learnToSee, {
       taskQueue: pipeline,
       workflowId: 'history-learn-to-see',
-      args: [{ runKey: 'history-learn-to-see', line, provider: 'local-folder', providerOptions: { path: PHOTOS }, batchSize: 3, train: TINY_TRAINING, video: 'inputs/clip.mp4', taskQueues }],
+      args: [{ runKey: 'history-learn-to-see', line, ...FROM_PHOTOS, batchSize: 3, train: TINY_TRAINING, video: 'inputs/clip.mp4', taskQueues }],
     });
     const trained = await first.result();
     await save('learn-to-see', first);
@@ -77,7 +80,7 @@ async function main() {
     const dataset = await client.workflow.start(buildDataset, {
       taskQueue: pipeline,
       workflowId: 'history-build-dataset',
-      args: [{ runKey: 'history-build-dataset', query: 'flowers', provider: 'local-folder', providerOptions: { path: PHOTOS }, maxItems: 100, imageSize: 64, fit: 'centre', partial: { method: 'kmeans', k: 7, paint: 'palette', blurSigma: 0, seed: 24301 }, batchSize: 1, parallelBatches: 2, taskQueues }],
+      args: [{ runKey: 'history-build-dataset', query: 'flowers', ...FROM_PHOTOS, maxItems: 100, imageSize: 64, fit: 'centre', partial: { method: 'kmeans', k: 7, paint: 'palette', blurSigma: 0, seed: 24301 }, batchSize: 1, parallelBatches: 2, taskQueues }],
     });
     await dataset.result();
     const runs: string[] = [];
@@ -95,7 +98,7 @@ async function main() {
     await save('render-video', render);
 
     const schedule = await client.schedule.create(
-      retrainingSchedule({ scheduleId: 'history-retraining', line, every: '7d', input: { provider: 'local-folder', providerOptions: { path: PHOTOS }, batchSize: 3, train: TINY_TRAINING }, taskQueues: config.temporal.taskQueues }),
+      retrainingSchedule({ scheduleId: 'history-retraining', line, every: '7d', input: { ...FROM_PHOTOS, batchSize: 3, train: TINY_TRAINING }, taskQueues: config.temporal.taskQueues }),
     );
     try {
       await schedule.trigger(ScheduleOverlapPolicy.SKIP);
