@@ -1,5 +1,5 @@
 /**
- * Safe deploys: every history recorded by scripts/record-histories.ts (test/fixtures/histories/<date>/)
+ * Safe deploys: every history recorded by scripts/record-histories.ts (test/fixtures/histories/<date>-<commit>/, and any other history file there)
  * replays on today's workflow code with the SDK's replayer, so a change that would break open runs
  * fails here, not in the middle of a two-hour training. docs/deploying.md says how to change safely.
  */
