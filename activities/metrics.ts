@@ -4,7 +4,7 @@
  * the activity's tags (namespace, taskQueue, activityType). Activities measure and report here;
  * library code knows nothing of metrics or Temporal. Without a configured exporter every call is a no-op.
  *
- * Names are documented in docs/operating.md and used by deploy/grafana/bloomsight.json.
+ * Names are documented in docs/operating.md and used by deploy/grafana/dashboards/bloomsight.json.
  */
 import { Context } from '@temporalio/activity';
 import type { MetricMeter } from '@temporalio/common';

@@ -45,7 +45,7 @@ function canOpen(file: string, dirs: readonly string[]): boolean {
       return true; // not reached: none of these is a Node addon
     } catch (error) {
       // Loaded, then refused as an addon: the library is there.
-      if (/did not self-register|Module did not|not a valid Win32|napi_register/.test((error as Error).message)) return true;
+      if (/did not self-register/.test((error as Error).message)) return true;
     }
   }
   return false;

@@ -219,7 +219,7 @@ function bucketOf(store: S3Store): string {
 }
 
 function rawS3Client(store: S3Store): Client {
-  const s3 = s3ServerOf(store);
+  const s3 = s3ServerOf(store)!;
   const url = new URL(s3.endpoint);
   return new Client({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region, pathStyle: true });
 }

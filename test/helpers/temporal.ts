@@ -35,7 +35,8 @@ export function testConfig(title: string, store: Store): RuntimeConfig {
   const queue = taskQueueFor(title);
   const storeConfig =
     store instanceof S3Store
-      ? { kind: 's3', ...s3ServerOf(store), bucket: store.location.split('/').pop() }
+      ? // A store on a server the test started itself: the test replaces this store configuration.
+        { kind: 's3', ...(s3ServerOf(store) ?? testServices().s3), bucket: store.location.split('/').pop() }
       : { kind: 'fs', root: (store as FsStore).root };
   return parseConfig({
     temporal: {
