@@ -6,6 +6,8 @@
  *   build-dataset.run-N.json       buildDataset, continuing as new (the server suggests it after 40 events here)
  *   render-video.json              renderVideo on its own, several chunks
  *   scheduled-retraining.json      learnToSee started by the retraining schedule `bloomsight schedule create` makes
+ *   compare-variants.json          compareVariants of two ways of seeing, with a render; and its children:
+ *   train-variant.<name>.json, render-comparison.json
  *   workflow-ids.json              each file's workflow id (replay needs it; a history does not name it)
  *
  *   npx tsx scripts/record-histories.ts [--out DIR]
@@ -29,7 +31,7 @@ import { startTemporalDevServer } from '../services/temporal-server';
 import { FsStore } from '../storage';
 import { makePanClip } from '../video';
 import { createWorkers, WORKER_ROLES } from '../workers/create-workers';
-import { buildDataset, learnToSee, renderVideo } from '../workflows';
+import { buildDataset, compareVariants, learnToSee, renderVideo } from '../workflows';
 
 const ROOT = resolve(__dirname, '..');
 const PHOTOS = join(ROOT, 'test', 'fixtures', 'photos');
@@ -113,6 +115,19 @@ async function main() {
     } finally {
       await schedule.delete();
     }
+    const comparison = await client.workflow.start(compareVariants, {
+      taskQueue: pipeline,
+      workflowId: 'history-compare',
+      args: [{ runKey: 'history-compare', ...FROM_PHOTOS, batchSize: 4, train: TINY_TRAINING, variants: [{ partial: { method: 'kmeans', k: 7 } }, { partial: { method: 'edges' } }], video: 'inputs/clip.mp4', taskQueues }],
+    });
+    await comparison.result();
+    await save('compare-variants', comparison);
+    for (const event of (await comparison.fetchHistory()).events ?? []) {
+      const child = event.startChildWorkflowExecutionInitiatedEventAttributes;
+      if (child?.workflowType?.name === 'trainVariant') await save(`train-variant.${child.workflowId!.split('--').pop()}`, client.workflow.getHandle(child.workflowId!));
+      if (child?.workflowType?.name === 'renderComparison') await save('render-comparison', client.workflow.getHandle(child.workflowId!));
+    }
+
     await writeFile(join(out, WORKFLOW_IDS), `${JSON.stringify(workflowIds, null, 2)}\n`);
   } finally {
     for (const w of workers) w.shutdown();

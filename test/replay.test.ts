@@ -56,12 +56,15 @@ async function replayAll(bundle: WorkflowBundleWithSourceMap): Promise<Map<strin
 }
 
 describe('recorded workflow histories', () => {
-  it('cover each workflow: learnToSee with a render, buildDataset continuing as new, renderVideo, a scheduled retraining', () => {
+  it('cover each workflow: learnToSee with a render, buildDataset continuing as new, renderVideo, a scheduled retraining, a comparison and its children', () => {
     const all = files.map((file) => summary(load(file)));
     expect(all.some((h) => h.workflowType === 'learnToSee' && h.children.includes('buildDataset') && h.children.includes('renderVideo') && !h.scheduledBy)).toBe(true);
     expect(all.some((h) => h.workflowType === 'buildDataset' && h.continuedAsNew)).toBe(true);
     expect(all.some((h) => h.workflowType === 'renderVideo')).toBe(true);
     expect(all.some((h) => h.workflowType === 'learnToSee' && h.scheduledBy === 'schedule')).toBe(true);
+    expect(all.some((h) => h.workflowType === 'compareVariants' && h.children.includes('trainVariant') && h.children.includes('renderComparison'))).toBe(true);
+    expect(all.some((h) => h.workflowType === 'trainVariant')).toBe(true);
+    expect(all.some((h) => h.workflowType === 'renderComparison')).toBe(true);
   });
 
   it.each(files.map(name))('%s replays on the current workflow code', async (file) => {
