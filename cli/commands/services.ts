@@ -19,7 +19,7 @@ export async function servicesCommand(args: string[]): Promise<number> {
   const dirFlag = rest.indexOf('--dir');
   const dir = resolve(dirFlag >= 0 ? rest[dirFlag + 1]! : '.bloomsight/services');
   const infoFile = join(dir, 'services.json');
-  const current = await readFile(infoFile, 'utf8').then((t) => JSON.parse(t) as Info, () => undefined);
+  const current = await readInfo(infoFile);
   const alive = current ? isAlive(current.pid) : false;
   switch (sub) {
     case 'up': {
@@ -33,7 +33,7 @@ export async function servicesCommand(args: string[]): Promise<number> {
       child.unref();
       for (let i = 0; i < 600; i++) {
         await sleep(200);
-        const info = await readFile(infoFile, 'utf8').then((t) => JSON.parse(t) as Info, () => undefined);
+        const info = await readInfo(infoFile);
         if (info && info.pid === child.pid) {
           printEnv(info);
           return 0;
@@ -75,5 +75,14 @@ function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The running supervisor's services.json, or undefined while there is none (or none written whole yet). */
+async function readInfo(file: string): Promise<Info | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Info;
+  } catch {
+    return undefined;
   }
 }
