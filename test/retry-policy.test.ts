@@ -44,6 +44,7 @@ const RETRYABLE_ON_PURPOSE: Record<string, string> = {
   TrainingAbortedError: 'the attempt was cancelled or timed out; the next one resumes',
   ImageDecodeError: 'handled per image (recorded as a failure), never thrown out of an activity',
   ServiceStartError: 'a service that was slow to start',
+  WorkerShutdownError: 'a drained gpu worker checkpointed the step it reached; the next worker continues from it',
 };
 
 /** Constructor arguments that make a valid instance of each class. */
