@@ -75,7 +75,12 @@ export async function createGeneratorSession(model: Uint8Array, provider: Execut
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
-  });
+    // ONNX Runtime's pool threads spin while they wait for work. Beside other busy threads (the render's
+    // frame thread and ffmpeg, other workers) a spinning thread holds a core the others need: on 2
+    // loaded cores the 128 px generator ran 19-59 img/s spinning and 113-122 without (scratch
+    // measurement, 2026-11-29; bench/infer.ts compares both).
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  } as ort.InferenceSession.SessionOptions);
   return {
     provider,
     inputName: names.input,
