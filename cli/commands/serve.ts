@@ -11,11 +11,15 @@ export const SERVE_HELP = `Usage: bloomsight serve [--model MODEL_ID] [--port N]
 
 Serves the live camera page: open the printed URL, allow the camera, and the exported network
 paints what the camera sees (camera | partial information | interpretation, with the frame rate).
-The model's export is read from the configured store (default: the newest export there);
---store DIR reads a local-disk store instead, e.g. the demo's <out>/store.
+The page runs the export's generator.onnx with ONNX Runtime Web in a worker: WebGPU on a real GPU,
+else WebAssembly (SIMD, threads), else TensorFlow.js; it says which and why. Every export in the
+store has its page at /live/MODEL_ID/; / shows --model (default: the newest export). The run
+reports are at /reports/, each with a link to its model's live page.
+--store DIR reads a local-disk store instead of the configured one, e.g. the demo's <out>/store.
 --port defaults to ${DEFAULT_CAMERA_PORT} (0: any free port), --host to ${DEFAULT_CAMERA_HOST}. Browsers allow the
-camera only on https or localhost pages, so on another host serve it behind https.
-Add ?backend=cpu or ?backend=webgl to the URL to pick the TensorFlow.js backend. Ctrl-C stops it.`;
+camera only on https or localhost pages: to open the page on a phone, put it behind https (README).
+URL options: ?backend=auto|webgpu|wasm|webgl|cpu (webgl and cpu are TensorFlow.js), ?threads=N.
+Ctrl-C stops it.`;
 
 function parsePort(text: string | undefined): number {
   if (text === undefined) return DEFAULT_CAMERA_PORT;
@@ -65,7 +69,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     throw error;
   });
   console.log(`bloomsight: serving model ${modelId} from ${store.location}`);
-  console.log(`open ${server.url}  (Ctrl-C to stop)`);
+  console.log(`open ${server.url}  (live camera; run reports at ${server.url}reports/; Ctrl-C to stop)`);
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
