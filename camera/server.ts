@@ -7,7 +7,8 @@
 // without them browsers give the page no SharedArrayBuffer, and ONNX Runtime Web no threads.
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CorruptObjectError, keys, ObjectNotFoundError, type Store } from '../storage';
@@ -25,6 +26,8 @@ export interface CameraServerOptions {
   port?: number;
   /** Default 127.0.0.1. Browsers allow the camera only on https or localhost pages. */
   host?: string;
+  /** Serve https with this certificate (PEM) instead of http: what a phone needs to use its camera on the page. */
+  tls?: { cert: Buffer; key: Buffer };
   /** Where problems that do not stop the server go (an old export that could not be upgraded). Default: console.warn. */
   log?: (line: string) => void;
 }
@@ -186,12 +189,13 @@ export async function startCameraServer(options: CameraServerOptions): Promise<C
     return notFound(req, res);
   }
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) send(req, res, 500, TEXT, `${(error as Error).message}\n`);
       else res.destroy();
     });
-  });
+  };
+  const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createHttpServer(listener);
   const host = options.host ?? DEFAULT_CAMERA_HOST;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -203,7 +207,7 @@ export async function startCameraServer(options: CameraServerOptions): Promise<C
   const { port } = server.address() as AddressInfo;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${shownHost}:${port}/`,
+    url: `${options.tls ? 'https' : 'http'}://${shownHost}:${port}/`,
     modelId,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@
 // compared with the Node code's, memory over 300 frames, the TF.js fallback and the failures a user
 // can meet. Needs /usr/bin/chromium and ffmpeg (.ci/run installs both); ignores the Temporal and S3
 // servers of the global setup. Writes test-artifacts/camera/camera.png and prints the frame rate.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -590,6 +591,25 @@ if (chromiumProblem && process.env.CI) {
       const { page } = await openPage('flowers-old');
       expect((await waitForFrames(page, 3)).backend).toBe('wasm');
       await page.close();
+    });
+
+    it('runs over https, cross-origin isolated, as a phone on the network would open it', async () => {
+      const [cert, key] = [join(root, 'cert.pem'), join(root, 'key.pem')];
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+      const server = await startCameraServer({ store, modelId: 'flowers-kmeans', port: 0, tls: { cert: readFileSync(cert), key: readFileSync(key) }, log: () => {} });
+      servers.push(server);
+      expect(server.url).toMatch(/^https:/);
+      const context = await browser.newContext({ ignoreHTTPSErrors: true }); // a self-signed certificate; mkcert's would be trusted
+      try {
+        const page = await context.newPage();
+        await page.goto(server.url);
+        const state = await waitForFrames(page, 3);
+        expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+        expect(state.backend).toBe('wasm');
+        expect(state.threads).toBeGreaterThan(1);
+      } finally {
+        await context.close();
+      }
     });
 
     it('says so when the model has no metadata.json', async () => {
