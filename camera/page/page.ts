@@ -78,6 +78,9 @@ function grabBitmap(video: HTMLVideoElement, size: number): Promise<ImageBitmap>
   return createImageBitmap(video, sx, sy, side, side, { resizeWidth: size, resizeHeight: size, resizeQuality: 'high' });
 }
 
+/** The camera worker, stopped when the page fails (it would otherwise keep the CPU busy for nothing). */
+let activeWorker: Worker | undefined;
+
 function start(ui: Ui, state: PageState): void {
   const query = new URLSearchParams(location.search);
   const { modelBase, ortBase } = document.body.dataset;
@@ -85,6 +88,7 @@ function start(ui: Ui, state: PageState): void {
     throw new PageError('runtime', 'this browser cannot draw from a worker (no OffscreenCanvas): use a current Chrome, Edge, Firefox or Safari (16.4 or newer)');
   }
   const worker = new Worker('/camera/worker.js', { type: 'module', name: 'bloomsight-camera' });
+  activeWorker = worker;
   const post = (message: PageToWorker, transfer: Transferable[] = []) => worker.postMessage(message, transfer);
   let longTasks: LongTasks | undefined;
   let nextId = 0;
@@ -127,7 +131,9 @@ function start(ui: Ui, state: PageState): void {
         ui.fps.textContent = `${message.fps.toFixed(1)} fps`;
         const t = message.timings;
         ui.timings.textContent = `per frame: capture ${t.capture.toFixed(1)} · partial ${t.partial.toFixed(1)} · network ${t.inference.toFixed(1)} · paint ${t.paint.toFixed(1)} ms`;
-        if (state.longestTaskMs !== undefined) ui.mainThread.textContent = `main thread: longest task ${state.longestTaskMs.toFixed(0)} ms`;
+        if (state.longestTaskMs !== undefined) {
+          ui.mainThread.textContent = state.longestTaskMs > 0 ? `main thread: longest task ${state.longestTaskMs.toFixed(0)} ms` : 'main thread: no task over 50 ms';
+        }
         break;
       }
       case 'need-bitmap':
@@ -138,7 +144,6 @@ function start(ui: Ui, state: PageState): void {
         break;
       case 'error':
         fail(ui, state, new PageError(message.kind, message.message));
-        worker.terminate();
         break;
       case 'snapshot':
         answer(message.id, message.snapshot);
@@ -200,6 +205,7 @@ function start(ui: Ui, state: PageState): void {
 
 function fail(ui: Ui, state: PageState, error: unknown): void {
   if (state.status === 'error') return;
+  activeWorker?.terminate();
   const pageError = asPageError(error);
   state.status = 'error';
   state.error = { kind: pageError.kind, message: pageError.message };
