@@ -55,6 +55,7 @@ export function createReportActivities(store: Store, config: RuntimeConfig) {
       const html = buildReport({
         title: `bloomsight run ${input.runKey}`,
         runKey: input.runKey,
+        modelId: input.modelId,
         createdAt: new Date().toISOString(),
         parameters: input.parameters,
         dataset: { found: input.found, downloaded, duplicates, failed, pairs: manifest.pairs.length, failuresByReason, datasetId: input.datasetId },

@@ -24,7 +24,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; help:
   schedule: { run: scheduleCommand, help: SCHEDULE_HELP, summary: 'periodic retraining: create | list | delete | trigger' },
   render: { run: renderCommand, help: RENDER_HELP, summary: 'render a video side by side with the network (MP4 + GIF)' },
   apply: { run: applyCommand, help: APPLY_HELP, summary: 'show images or folders to a trained network (side by side)' },
-  serve: { run: serveCommand, help: SERVE_HELP, summary: 'serve the live camera page for an exported model' },
+  serve: { run: serveCommand, help: SERVE_HELP, summary: 'serve the live camera page of every exported model, and the run reports' },
   services: { run: servicesCommand, help: SERVICES_HELP, summary: 'start or stop a local Temporal dev server and S3 server' },
 };
 

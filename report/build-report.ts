@@ -17,6 +17,8 @@ const relativePath = z
 export const ReportDataSchema = z.object({
   title: z.string().min(1),
   runKey: z.string().min(1),
+  /** The exported model the report shows; `bloomsight serve` links the report to its live camera page. */
+  modelId: z.string().min(1).optional(),
   /** ISO 8601 time the run (or the report) was made. */
   createdAt: z.string().min(1),
   /** The run input; secrets are redacted by key name anyway. */
@@ -79,6 +81,7 @@ export function buildReport(data: ReportData): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${report.title}</title>
+${report.modelId ? html`<meta name="bloomsight-model" content="${report.modelId}">` : null}
 <style>${STYLE}</style>
 </head>
 <body>

@@ -1,4 +1,4 @@
-import type { RgbImage } from '../imaging/rgb';
+import type { RgbImage } from '../../imaging/rgb';
 
 export interface CropRect {
   sx: number;
@@ -10,6 +10,12 @@ export interface CropRect {
 export function centreSquare(width: number, height: number): CropRect {
   const side = Math.min(width, height);
   return { sx: Math.floor((width - side) / 2), sy: Math.floor((height - side) / 2), side };
+}
+
+/** centreSquare with even offsets and side, as 4:2:0 camera frames can only be cut (VideoFrame.copyTo's rect). */
+export function evenCentreSquare(width: number, height: number): CropRect {
+  const side = Math.min(width, height) & ~1;
+  return { sx: ((width - side) >> 1) & ~1, sy: ((height - side) >> 1) & ~1, side };
 }
 
 /** Canvas RGBA pixels -> RgbImage (alpha dropped). */
@@ -31,11 +37,4 @@ export function rgbIntoRgba(rgb: ArrayLike<number>, out: Uint8ClampedArray): voi
     out[o + 2] = rgb[i + 2];
     out[o + 3] = 255;
   }
-}
-
-/** The generator's input encoding (model/export.ts io.input): byte / 127.5 - 1. */
-export function bytesToUnit(bytes: Uint8Array): Float32Array {
-  const out = new Float32Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] / 127.5 - 1;
-  return out;
 }

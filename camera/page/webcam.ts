@@ -1,4 +1,4 @@
-import { PageError } from './errors';
+import { PageError } from '../shared/errors';
 
 /** Starts the camera into `video` and resolves once it shows frames. */
 export async function startWebcam(video: HTMLVideoElement): Promise<MediaStream> {
@@ -7,7 +7,7 @@ export async function startWebcam(video: HTMLVideoElement): Promise<MediaStream>
   }
   let stream: MediaStream;
   try {
-    stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' }, audio: false });
+    stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 }, facingMode: 'user' }, audio: false });
   } catch (error) {
     throw cameraError(error as DOMException);
   }

@@ -2,9 +2,9 @@
 // signature, a pure-JS separable Gaussian instead of libvips. libvips approximates its kernel
 // differently, so pixels differ from the Node side by about one level on average (more at hard edges
 // and for sigma below 1; test/camera.test.ts bounds it). Blur is off (sigma 0) by default.
-import { gaussianSmooth } from '../imaging/gaussian';
-import { MIN_BLUR_SIGMA } from '../imaging/defaults';
-import { assertRgb, type RgbImage } from '../imaging/rgb';
+import { gaussianSmooth } from '../../imaging/gaussian';
+import { MIN_BLUR_SIGMA } from '../../imaging/defaults';
+import { assertRgb, type RgbImage } from '../../imaging/rgb';
 
 export async function blurRgb(image: RgbImage, sigma: number): Promise<RgbImage> {
   if (sigma === 0) return image;
