@@ -8,7 +8,7 @@ import { buildComparisonReport, type ComparisonReportData } from '../report';
 import { getJson, keys, type Store } from '../storage';
 import { conformFrame, coverSize, decodeFrames, probeVideo } from '../video';
 import { comparisonColumns } from './comparison-record';
-import { batchRecordKey, DatasetManifestSchema, DownloadRecordSchema, summariseOutcomes } from './dataset-records';
+import { DatasetManifestSchema, DownloadRecordSchema, summariseOutcomes } from './dataset-records';
 import { heartbeater } from './heartbeat';
 import { workerInferenceProvider } from './model-runtime';
 import { withScratch } from './scratch';
@@ -45,7 +45,7 @@ export function createCompareReportActivities(store: Store, config: RuntimeConfi
       const size = shared.imageSize;
       const outcomes = [];
       for (let batch = 0; batch < input.batches; batch++) {
-        outcomes.push(...(await getJson(store, batchRecordKey(input.runKey, batch, 'download'), DownloadRecordSchema)).outcomes);
+        outcomes.push(...(await getJson(store, keys.batchRecord(input.runKey, batch, 'download'), DownloadRecordSchema)).outcomes);
       }
       const { downloaded, duplicates, failed, failuresByReason } = summariseOutcomes(outcomes);
 
@@ -104,11 +104,10 @@ export function createCompareReportActivities(store: Store, config: RuntimeConfi
       const examples = await Promise.all(chosen.map((p, i) => row(p.url.split('/').pop() ?? p.sha256.slice(0, 12), photos[i]!, i)));
       const frameRows = await Promise.all(frames.map((frame, i) => row(frame.name, frame.image, photos.length + i)));
 
-      const reportDir = keys.report(input.runKey).replace(/\/index\.html$/, '');
       let video: ComparisonReportData['video'];
-      if (input.renderId && (await store.exists(keys.renderOutput(input.renderId, 'render.mp4')))) {
-        await store.put(`${reportDir}/clip.mp4`, await store.get(keys.renderOutput(input.renderId, 'render.mp4')), { contentType: 'video/mp4' });
-        const gifKey = keys.renderOutput(input.renderId, 'preview.gif');
+      if (input.renderId && (await store.exists(keys.renderVideo(input.renderId)))) {
+        await store.put(keys.reportFile(input.runKey, 'clip.mp4'), await store.get(keys.renderVideo(input.renderId)), { contentType: 'video/mp4' });
+        const gifKey = keys.renderPreview(input.renderId);
         video = { mp4Path: 'clip.mp4', gif: (await store.exists(gifKey)) ? await store.get(gifKey) : undefined };
       }
       const html = buildComparisonReport({

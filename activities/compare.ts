@@ -4,11 +4,11 @@ import type { PartialParams } from '../imaging/partial-params';
 import { DatasetError } from '../model/errors';
 import { getJson, keys, putJson, type Store } from '../storage';
 import { makeGif, stackPanels, type StackColumn } from '../video';
-import { comparisonRecordKey, type ComparisonRecord } from './comparison-record';
+import type { ComparisonRecord } from './comparison-record';
 import { DatasetManifestSchema, datasetIdOf, storeDatasetManifest } from './dataset-records';
 import { heartbeater } from './heartbeat';
 import { ensurePair } from './pairs';
-import { planKey, RenderPlanSchema } from './render';
+import { RenderPlanSchema } from './render-records';
 import { withScratch } from './scratch';
 
 import { IncomparableRendersError } from './errors';
@@ -51,7 +51,7 @@ export function createCompareActivities(store: Store) {
 
     /** Records the finished comparison (which models, in which order) for apply, render and the report. */
     async writeComparisonRecord(input: Omit<ComparisonRecord, 'createdAt'>): Promise<{ key: string }> {
-      const key = comparisonRecordKey(input.runKey);
+      const key = keys.runRecord(input.runKey, 'comparison');
       await putJson(store, key, { ...input, createdAt: new Date().toISOString() } satisfies ComparisonRecord);
       return { key };
     },
@@ -62,9 +62,9 @@ export function createCompareActivities(store: Store) {
      * output). The panels are cropped from the renders and encoded once more. Skipped when done.
      */
     async stackRenders(input: { renderId: string; sources: string[]; panels: 'two' | 'three'; outputHeight?: number }): Promise<{ mp4Key: string; gifKey: string; frames: number; width: number; height: number }> {
-      const mp4Key = keys.renderOutput(input.renderId, 'render.mp4');
-      const gifKey = keys.renderOutput(input.renderId, 'preview.gif');
-      const plans = await Promise.all(input.sources.map((id) => getJson(store, planKey(id), RenderPlanSchema)));
+      const mp4Key = keys.renderVideo(input.renderId);
+      const gifKey = keys.renderPreview(input.renderId);
+      const plans = await Promise.all(input.sources.map((id) => getJson(store, keys.renderPlan(id), RenderPlanSchema)));
       const first = plans[0]!;
       for (const [i, plan] of plans.entries()) {
         if (plan.panels !== input.panels || plan.frameCount !== first.frameCount || plan.fps !== first.fps || plan.size !== first.size) {
@@ -85,7 +85,7 @@ export function createCompareActivities(store: Store) {
         const paths: string[] = [];
         for (const [i, id] of input.sources.entries()) {
           paths.push(join(dir, `${i}.mp4`));
-          await store.getFile(keys.renderOutput(id, 'render.mp4'), paths[i]!);
+          await store.getFile(keys.renderVideo(id), paths[i]!);
           hb.beat({ fetched: i + 1, of: input.sources.length });
         }
         const mp4 = join(dir, 'render.mp4');

@@ -28,7 +28,6 @@ export const ComparisonRecordSchema = z.object({
 });
 export type ComparisonRecord = z.infer<typeof ComparisonRecordSchema>;
 
-export const comparisonRecordKey = (runKey: string) => keys.run(runKey, 'comparison.json');
 
 /** Thrown when a comparison has no record: no such run key, or its variants are not all trained yet. */
 export class ComparisonNotFoundError extends Error {
@@ -37,10 +36,10 @@ export class ComparisonNotFoundError extends Error {
 
 export async function readComparison(store: Store, runKey: string): Promise<ComparisonRecord> {
   try {
-    return await getJson(store, comparisonRecordKey(runKey), ComparisonRecordSchema);
+    return await getJson(store, keys.runRecord(runKey, 'comparison'), ComparisonRecordSchema);
   } catch (error) {
     if (error instanceof ObjectNotFoundError) {
-      throw new ComparisonNotFoundError(`no comparison ${runKey}: ${comparisonRecordKey(runKey)} is missing (is the run key right, and have all its variants finished training?)`);
+      throw new ComparisonNotFoundError(`no comparison ${runKey}: ${keys.runRecord(runKey, 'comparison')} is missing (is the run key right, and have all its variants finished training?)`);
     }
     throw error;
   }

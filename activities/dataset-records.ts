@@ -7,10 +7,6 @@ import { getJson, keys, putJson, type Store } from '../storage';
  * The per-batch records the dataset activities keep in the store. A record is written once its
  * batch is finished, so its presence is what lets a retried or resumed activity skip the batch.
  */
-const pad = (n: number) => String(n).padStart(6, '0');
-export const batchRecordKey = (runKey: string, batch: number, stage: 'download' | 'conform' | 'pairs') =>
-  keys.run(runKey, `batches/${pad(batch)}/${stage}.json`);
-
 export const ScrapeRecordSchema = z.object({ searchKey: z.string(), found: z.number(), truncated: z.string().optional(), localRoots: z.array(z.string()).default([]) });
 export type ScrapeRecord = z.infer<typeof ScrapeRecordSchema>;
 

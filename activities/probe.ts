@@ -4,7 +4,7 @@ import type { Store } from '../storage';
 
 /**
  * Writes an object and reads it back through the configured store: proves a worker on the io queue
- * can reach the store with its credentials. Used by `bloomsight doctor` and the foundation tests.
+ * can reach the store with its credentials (workflow `storeProbe`; the foundation tests start it).
  */
 export function createProbeActivities(store: Store) {
   return {

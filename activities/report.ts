@@ -4,7 +4,7 @@ import { ExportMetadataSchema } from '../model/export-metadata';
 import { loadExport, translateImages } from '../model/infer';
 import { buildReport } from '../report';
 import { getJson, keys, type Store } from '../storage';
-import { batchRecordKey, DatasetManifestSchema, DownloadRecordSchema, summariseOutcomes } from './dataset-records';
+import { DatasetManifestSchema, DownloadRecordSchema, summariseOutcomes } from './dataset-records';
 import { heartbeater } from './heartbeat';
 import { workerInferenceProvider } from './model-runtime';
 
@@ -24,7 +24,7 @@ export function createReportActivities(store: Store, config: RuntimeConfig) {
 
       const outcomes = [];
       for (let batch = 0; batch < input.batches; batch++) {
-        outcomes.push(...(await getJson(store, batchRecordKey(input.runKey, batch, 'download'), DownloadRecordSchema)).outcomes);
+        outcomes.push(...(await getJson(store, keys.batchRecord(input.runKey, batch, 'download'), DownloadRecordSchema)).outcomes);
       }
       const { downloaded, duplicates, failed, failuresByReason } = summariseOutcomes(outcomes);
 
@@ -43,12 +43,11 @@ export function createReportActivities(store: Store, config: RuntimeConfig) {
       const examples = await Promise.all(pairs.map(async (p, i) => ({ name: p.name, partial: await writePng(p.a), photo: await writePng(p.b), output: await writePng(outputs[i]!) })));
       hb.beat({ step: 'video' });
 
-      const reportDir = keys.report(input.runKey).replace(/\/index\.html$/, '');
       let video: { mp4Path?: string; gif?: Buffer } | undefined;
-      if (input.renderId && (await store.exists(keys.renderOutput(input.renderId, 'render.mp4')))) {
-        const mp4 = await store.get(keys.renderOutput(input.renderId, 'render.mp4'));
-        await store.put(`${reportDir}/clip.mp4`, mp4, { contentType: 'video/mp4' });
-        const gifKey = keys.renderOutput(input.renderId, 'preview.gif');
+      if (input.renderId && (await store.exists(keys.renderVideo(input.renderId)))) {
+        const mp4 = await store.get(keys.renderVideo(input.renderId));
+        await store.put(keys.reportFile(input.runKey, 'clip.mp4'), mp4, { contentType: 'video/mp4' });
+        const gifKey = keys.renderPreview(input.renderId);
         video = { mp4Path: 'clip.mp4', gif: (await store.exists(gifKey)) ? await store.get(gifKey) : undefined };
       }
       const last = metadata.lossHistory.at(-1);

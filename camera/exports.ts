@@ -21,7 +21,7 @@ function createdAtOf(body: Buffer): string {
 /** The model id of the newest complete export (by metadata createdAt), or undefined if there is none. */
 export async function newestExport(store: Store): Promise<string | undefined> {
   let newest: { modelId: string; createdAt: string } | undefined;
-  for (const { key } of await store.list('models/')) {
+  for (const { key } of await store.list(keys.modelsPrefix)) {
     const modelId = EXPORT_METADATA.exec(key)?.[1];
     if (!modelId) continue;
     const createdAt = createdAtOf(await store.get(key).catch(() => Buffer.from('{}')));

@@ -14,7 +14,7 @@ const escapeHtml = (text: string): string =>
 /** Run keys that have a report, sorted. */
 export async function listReports(store: Store): Promise<string[]> {
   const runKeys: string[] = [];
-  for (const { key } of await store.list('reports/')) {
+  for (const { key } of await store.list(keys.reportsPrefix)) {
     const runKey = REPORT_INDEX.exec(key)?.[1];
     if (runKey && isSafeName(runKey)) runKeys.push(runKey);
   }

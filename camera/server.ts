@@ -163,7 +163,7 @@ export async function startCameraServer(options: CameraServerOptions): Promise<C
       const model = await reportModel(store, runKey, html);
       return send(req, res, 200, HTML, model ? withLiveLink(html, model) : html);
     }
-    await serveStoreObject(req, res, `${keys.report(runKey).replace(/index\.html$/, '')}${name}`, typeOf(name));
+    await serveStoreObject(req, res, keys.reportFile(runKey, name), typeOf(name));
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { canonicalJson, PartialParamsSchema, type PartialParams } from '../imaging/partial-params';
 import { sha256Hex } from '../imaging/sha256';
 import { TrainOptionsSchema, type TrainOptions } from '../model/options';
+import { ID_MAX_CHARS } from './fields';
 import { checkProviderAndSize, RunInputSchema } from './run-input';
 
 /**
@@ -17,8 +18,8 @@ import { checkProviderAndSize, RunInputSchema } from './run-input';
  */
 
 export const MAX_VARIANTS = 16;
-/** Model ids (and render ids) are at most 63 characters: `<runKey>--<variant name>` must fit. */
-export const MAX_MODEL_ID = 63;
+/** `<runKey>--<variant name>` must fit in a model id. */
+const MAX_MODEL_ID = ID_MAX_CHARS;
 const NAME_CHARS = 32;
 const variantNamePattern = new RegExp(`^[a-z0-9][a-z0-9-]{0,${NAME_CHARS - 1}}$`);
 

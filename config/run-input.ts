@@ -3,6 +3,7 @@ import { PartialParamsSchema } from '../imaging/partial-params';
 import { TrainOptionsSchema } from '../model/options';
 import { ProviderNameSchema } from '../sources/providers/names';
 import { checkProviderOptions } from '../sources/providers/options';
+import { HeartbeatTimeoutSchema, RunKeySchema } from './fields';
 import { RUN_LIMITS } from './limits';
 import { TaskQueueNamesSchema } from './task-queues';
 
@@ -16,14 +17,10 @@ import { TaskQueueNamesSchema } from './task-queues';
  * names a provider or folder the operator configured, within RUN_LIMITS.
  * Safe to import from workflow code (zod and other schema modules only).
  */
-const runKey = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or hyphens, starting with a letter or digit');
-
 
 const RunInputFields = z.strictObject({
-  runKey: runKey.describe('names the run in the store; starting the same key again resumes it'),
-  line: runKey.optional().describe('model line for periodic retraining: the newest dataset and export of a line are the base of the next run'),
+  runKey: RunKeySchema.describe('names the run in the store; starting the same key again resumes it'),
+  line: RunKeySchema.optional().describe('model line for periodic retraining: the newest dataset and export of a line are the base of the next run'),
   query: z.string().trim().min(1).max(500).default('flower').describe('what to search for'),
   provider: ProviderNameSchema.default('openverse'),
   providerOptions: z
@@ -39,7 +36,7 @@ const RunInputFields = z.strictObject({
   train: TrainOptionsSchema.prefault({}).describe('training options; train.imageSize (or its preset) is also the size the dataset is conformed to'),
   fineTuneFrom: z.string().min(1).max(RUN_LIMITS.textChars).optional().describe('model id whose export the generator starts from; "latest" = newest of the line'),
   video: z.string().min(1).max(RUN_LIMITS.textChars).optional().describe('store key of a video to render with the trained model'),
-  heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(120).describe('how soon a dead worker is noticed and its work (a dataset batch, training, a render chunk) retried elsewhere'),
+  heartbeatTimeoutSeconds: HeartbeatTimeoutSchema,
   taskQueues: TaskQueueNamesSchema,
 });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_ENDPOINTS, FolderNameSchema } from '../sources/providers/options';
+import { DEFAULT_TASK_QUEUES } from './task-queues';
 
 /**
  * Runtime configuration of workers, the CLI and the demo: where Temporal and the store are, and
@@ -9,10 +10,10 @@ import { DEFAULT_ENDPOINTS, FolderNameSchema } from '../sources/providers/option
  */
 const TaskQueuesSchema = z
   .object({
-    pipeline: z.string().min(1).default('bloomsight').describe('queue of the workflows themselves'),
-    io: z.string().min(1).default('bloomsight-io').describe('network-bound activities: scrape, download'),
-    cpu: z.string().min(1).default('bloomsight-cpu').describe('CPU image work and video decode/encode'),
-    gpu: z.string().min(1).default('bloomsight-gpu').describe('training and inference'),
+    pipeline: z.string().min(1).default(DEFAULT_TASK_QUEUES.pipeline).describe('queue of the workflows themselves'),
+    io: z.string().min(1).default(DEFAULT_TASK_QUEUES.io).describe('network-bound activities: scrape, download'),
+    cpu: z.string().min(1).default(DEFAULT_TASK_QUEUES.cpu).describe('CPU image work and video decode/encode'),
+    gpu: z.string().min(1).default(DEFAULT_TASK_QUEUES.gpu).describe('training and inference'),
   })
   .prefault({});
 

@@ -1,3 +1,9 @@
+/**
+ * bloomsight's image library: decode and conform photos to squares (sharp), partial information
+ * (k-means colour clusters in Lab with k-means++ and a fixed seed, palette or mean colours; Canny
+ * edges; optional blur), A|B pairs, and the small helpers they share (RGB buffers, Lab, palettes,
+ * PNG). Library code: knows nothing of Temporal; the cpu activities and the video library call it.
+ */
 export { blurRgb } from './blur';
 export * from './defaults';
 export { colouriseClusters, type Clusters, type Paint } from './colourise';

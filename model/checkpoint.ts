@@ -98,10 +98,6 @@ const StateSchema = z.object({
   }),
 });
 
-export function checkpointPrefix(modelId: string): string {
-  return `models/${modelId}/checkpoints/`;
-}
-
 // ---- writing ----
 
 export interface SaveOptions {
@@ -187,7 +183,7 @@ interface Folder {
 }
 
 async function listCheckpointFolders(store: Store, modelId: string): Promise<Folder[]> {
-  const prefix = checkpointPrefix(modelId);
+  const prefix = keys.checkpointsPrefix(modelId);
   const byDir = new Map<string, Folder>();
   for (const { key } of await store.list(prefix)) {
     const rest = key.slice(prefix.length);

@@ -48,11 +48,14 @@ export interface TrainRequest {
   onWarning?: (message: string) => void;
 }
 
+/** The shortest span the reported throughput is measured over. */
+const RATE_WINDOW_MS = 2000;
+
 export interface TrainProgress {
   step: number;
   maxSteps: number;
   losses: StepLosses;
-  /** Over the steps since the previous report. */
+  /** Over the last 2-4 seconds of training (since the start, before that). */
   imagesPerSecond: number;
   /** Training time over all attempts. */
   elapsedSeconds: number;
@@ -279,10 +282,11 @@ class Run {
 
   private progress(losses: StepLosses, elapsedSeconds: number): TrainProgress {
     const { model, options } = this;
+    // Throughput since a mark that moves on every RATE_WINDOW_MS: over 2-4 s, never one noisy step.
     const now = performance.now();
     const seconds = (now - this.progressMark.time) / 1000;
     const steps = model.step - this.progressMark.step;
-    this.progressMark = { time: now, step: model.step };
+    if (now - this.progressMark.time >= RATE_WINDOW_MS) this.progressMark = { time: now, step: model.step };
     const imagesPerSecond = seconds > 0 ? (steps * options.batchSize) / seconds : 0;
     const stepsLeft = options.maxSteps - model.step;
     const byTime = Math.max(0, this.timeGoalSeconds - elapsedSeconds);

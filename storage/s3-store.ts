@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Client } from 'minio';
 import { sha256, sha256File } from './checksum';
 import { CorruptObjectError, ObjectNotFoundError, StoreUnavailableError } from './errors';
-import { assertValidKey, assertValidPrefix } from './key';
+import { assertValidKey, assertValidPrefix } from './validate-key';
 import type { ListedObject, PutOptions, Store, StoredObject } from './store';
 
 export interface S3StoreOptions {

@@ -68,7 +68,7 @@ describe('bloomsight from the command line', () => {
 
     // `temporal workflow reset` replays the run from its start on current code: every stage finds its work in the store.
     const hits = photos.slice(0, 4).map((p) => server.hits(`/${p.name}`));
-    const trainRecord = await store.stat(keys.run(workflowId, 'train.json'));
+    const trainRecord = await store.stat(keys.runRecord(workflowId, 'train'));
     await run(await temporalBinary(), [
       'workflow', 'reset', '--address', config.temporal.address, '--namespace', config.temporal.namespace,
       '--workflow-id', workflowId, '--type', 'FirstWorkflowTask', '--reason', 'test: reset replays from the store',
@@ -77,7 +77,7 @@ describe('bloomsight from the command line', () => {
     trainedModel = workflowId;
     expect(again).toMatchObject({ runKey: workflowId, datasetId: result.datasetId, steps: 12 });
     expect(photos.slice(0, 4).map((p) => server.hits(`/${p.name}`))).toEqual(hits);
-    expect(await store.stat(keys.run(workflowId, 'train.json'))).toEqual(trainRecord);
+    expect(await store.stat(keys.runRecord(workflowId, 'train'))).toEqual(trainRecord);
   });
 
   it('a schedule created by bloomsight triggers a retraining run that adds only new images and fine-tunes from the previous model', async () => {
@@ -115,7 +115,7 @@ describe('bloomsight from the command line', () => {
       expect(manifest.parent).toBe(first.datasetId);
       expect(manifest.pairs).toHaveLength(8);
       expect(photos.slice(0, 5).map((p) => server.hits(`/${p.name}`))).toEqual(hitsAfterFirst.slice(0, 5)); // old images not fetched again
-      const train = await getJson<{ fineTunedFrom?: string }>(store, keys.run(second.runKey, 'train.json'));
+      const train = await getJson<{ fineTunedFrom?: string }>(store, keys.runRecord(second.runKey, 'train'));
       expect(train.fineTunedFrom).toBe(first.modelId);
       const lineRecord = await getJson<{ modelId: string }>(store, `lines/${line}/latest.json`);
       expect(lineRecord.modelId).toBe(second.modelId);

@@ -328,7 +328,7 @@ describe('compareVariants on the real Temporal server and S3 store', () => {
     await handle.terminate('test: stop the comparison mid-way');
     const kmeans = `${runKey}--kmeans`;
     const finished = {
-      train: await store.stat(keys.run(kmeans, 'train.json')),
+      train: await store.stat(keys.runRecord(kmeans, 'train')),
       checkpoints: (await store.list(`models/${kmeans}/checkpoints/`)).map((o) => o.key),
       export: await store.stat(`${keys.exportDir(kmeans)}/metadata.json`),
     };
@@ -342,13 +342,13 @@ describe('compareVariants on the real Temporal server and S3 store', () => {
     const result = (await handle.result()) as CompareVariantsResult;
 
     // The finished variant: same records, no new checkpoint, the same export; no dataset work anywhere.
-    expect(await store.stat(keys.run(kmeans, 'train.json'))).toEqual(finished.train);
+    expect(await store.stat(keys.runRecord(kmeans, 'train'))).toEqual(finished.train);
     expect((await store.list(`models/${kmeans}/checkpoints/`)).map((o) => o.key)).toEqual(finished.checkpoints);
     expect(await store.stat(`${keys.exportDir(kmeans)}/metadata.json`)).toEqual(finished.export);
     expect(result.variants.map((v) => v.pairsComputed)).toEqual([0, 0]);
     expect(photos.map((p) => server.hits(`/${p.name}`))).toEqual(hits);
     // The unfinished one went on from its checkpoint.
-    const longRecord = await getJson<{ resumedFromStep?: number; stoppedBy: string; steps: number }>(store, keys.run(`${runKey}--long`, 'train.json'));
+    const longRecord = await getJson<{ resumedFromStep?: number; stoppedBy: string; steps: number }>(store, keys.runRecord(`${runKey}--long`, 'train'));
     expect(longRecord.resumedFromStep).toBe(resumed);
     expect(longRecord.stoppedBy).toBe('requested');
     expect(result.variants.map((v) => [v.name, v.steps])).toEqual([['kmeans', 20], ['long', longRecord.steps]]);

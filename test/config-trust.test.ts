@@ -3,7 +3,7 @@
  * worker configuration (environment or file); the run input chooses among them within stated limits.
  */
 import { describe, expect, it } from 'vitest';
-import { ownServices } from '../activities/io';
+import { ownServices } from '../activities/search-download';
 import { RUN_LIMITS } from '../config/limits';
 import { loadConfig, parseConfig, redactConfig } from '../config/load';
 import { RunInputSchema } from '../config/run-input';

@@ -75,7 +75,7 @@ describe('a gpu worker drained by SIGTERM in the middle of training', () => {
     expect(resumed.training!.resumedFromStep).toBe(drainedStep);
     await handle.signal(stopTrainingSignal);
     const result = await handle.result();
-    const record = await getJson<{ resumedFromStep?: number; steps: number }>(store, keys.run(runKey, 'train.json'));
+    const record = await getJson<{ resumedFromStep?: number; steps: number }>(store, keys.runRecord(runKey, 'train'));
     expect(record.resumedFromStep).toBe(drainedStep);
     expect(result.steps).toBeGreaterThanOrEqual(drainedStep);
 

@@ -145,7 +145,7 @@ describe('a gpu worker killed with SIGKILL in the middle of training', () => {
       expect(result.steps).toBe(300);
       const { lost, runs } = await expectDurable(env.client, proxy, bucket, runKey, killedAt, ['trainModel']);
       expect(lost?.resumedFrom).toBeGreaterThanOrEqual(2 * INTERVAL);
-      const record = await getJson<{ resumedFromStep?: number }>(store, keys.run(runKey, 'train.json'));
+      const record = await getJson<{ resumedFromStep?: number }>(store, keys.runRecord(runKey, 'train'));
       expect(record.resumedFromStep).toBe(lost?.resumedFrom);
       expect(runs.find((r) => r.activityType === 'trainModel')?.attempt).toBe(2);
     } finally {

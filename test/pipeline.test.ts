@@ -54,7 +54,7 @@ describe('learnToSee end to end on the real Temporal server and S3 store', () =>
     await training(stopped);
     await stopped.signal(stopTrainingSignal);
     const stoppedResult = await stopped.result();
-    expect((await getJson<{ stoppedBy: string }>(store, keys.run(stoppedResult.runKey, 'train.json'))).stoppedBy).toBe('requested');
+    expect((await getJson<{ stoppedBy: string }>(store, keys.runRecord(stoppedResult.runKey, 'train'))).stoppedBy).toBe('requested');
     expect(await store.exists(stoppedResult.exportKey)).toBe(true);
 
     const shortened = await start(`goal-${randomUUID().slice(0, 8)}`);
@@ -62,7 +62,7 @@ describe('learnToSee end to end on the real Temporal server and S3 store', () =>
     const control = await shortened.executeUpdate(changeTimeGoalUpdate, { args: [2] });
     expect(control.timeGoalSeconds).toBe(2);
     const shortenedResult = await shortened.result();
-    const record = await getJson<{ stoppedBy: string; trainingSeconds: number }>(store, keys.run(shortenedResult.runKey, 'train.json'));
+    const record = await getJson<{ stoppedBy: string; trainingSeconds: number }>(store, keys.runRecord(shortenedResult.runKey, 'train'));
     expect(record.stoppedBy).toBe('time-goal');
     expect(record.trainingSeconds).toBeLessThan(60);
   });

@@ -71,7 +71,7 @@ describe('renderVideo on the real Temporal server and S3 store', () => {
       }
       await first.terminate('stopped mid-render');
       await sleep(3000); // an in-flight chunk may still finish and be stored
-      const finished = (await store.list(keys.renderOutput(renderId, 'chunk-records/'))).length;
+      const finished = (await store.list(keys.renderChunkRecordsPrefix(renderId))).length;
       expect(finished).toBeGreaterThanOrEqual(2);
 
       const second = await env.client.workflow.execute(renderVideo, { taskQueue: config.temporal.taskQueues.pipeline, workflowId: renderId, args: [input(renderId, 1)] });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { RgbImage } from '../imaging/rgb';
-import { ffmpegBinaries } from '../services/binaries';
+import { ffmpegBinaries } from '../platform';
 import { checkExit, startTool } from './process';
 import { probeVideo, type ToolOptions, type VideoInfo } from './probe';
 import { formatRational, rationalToNumber, toRational, type Rational } from './rational';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { assertRgb, type RgbImage } from '../imaging/rgb';
 import { ImageShapeError } from '../imaging/errors';
-import { ffmpegBinaries } from '../services/binaries';
+import { ffmpegBinaries } from '../platform';
 import { FfmpegError } from './errors';
 import { checkExit, runTool, startTool } from './process';
 import type { ToolOptions } from './probe';

@@ -3,7 +3,7 @@
 // transferred ArrayBuffers: moved, never copied.
 import { ImageDecodeError, ImageShapeError } from '../imaging/errors';
 import type { PartialParamsInput } from '../imaging/partial-params';
-import { MissingBinaryError } from '../services/errors';
+import { MissingBinaryError } from '../platform';
 import type { EncoderOptions } from './encode';
 import { ChunkRangeError, EmptyVideoError, FfmpegError, NotAVideoError } from './errors';
 import type { VideoInfo } from './probe';

@@ -16,7 +16,7 @@
  *   errors.ts          NotAVideoError, EmptyVideoError, FfmpegError, ChunkRangeError
  *   pan-clip.ts        makePanClip: a synthetic panning video from still photos (tests, benchmarks)
  */
-export { MissingBinaryError } from '../services/errors';
+export { MissingBinaryError } from '../platform';
 export {
   chunkStartCentres,
   frameCountAt,

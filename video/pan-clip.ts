@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ffmpegBinaries } from '../services/binaries';
+import { ffmpegBinaries } from '../platform';
 import { runTool } from './process';
 import type { ToolOptions } from './probe';
 

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ffmpegBinaries } from '../services/binaries';
+import { ffmpegBinaries } from '../platform';
 import { EmptyVideoError, FfmpegError, NotAVideoError } from './errors';
 import { runTool } from './process';
 import { parseRational, rationalToNumber, type Rational } from './rational';

@@ -1,6 +1,6 @@
 import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ffmpegBinaries } from '../services/binaries';
+import { ffmpegBinaries } from '../platform';
 import { h264OutputArgs, partialName } from './encode';
 import { runTool } from './process';
 import type { ToolOptions } from './probe';

@@ -1,44 +1,26 @@
-import type { RuntimeConfig } from '../config/runtime';
-import { createCpuActivities } from '../activities/cpu';
-import { createIoActivities } from '../activities/io';
-import { createProbeActivities } from '../activities/probe';
-import type { Store } from '../storage';
+import type { ActivityDeps } from '../activities/deps';
+import type { ActivityQueue, QueueActivities } from '../activities/queues';
 
-export type ActivityQueue = 'io' | 'cpu' | 'gpu';
+export type { ActivityDeps, ActivityQueue, QueueActivities };
 
-export interface ActivityDeps {
-  store: Store;
-  config: RuntimeConfig;
-  /** Names this worker in render records (which worker rendered which chunk). */
-  identity?: string;
+/**
+ * What each queue's worker registers: exactly its queue's activities (activities/io.ts, cpu.ts,
+ * gpu.ts), typed as the workflows' proxies are. Each queue's module is loaded only by its worker:
+ * the io and cpu workers never load TensorFlow or ONNX Runtime.
+ */
+export async function activitiesFor<Q extends ActivityQueue>(queue: Q, deps: ActivityDeps): Promise<QueueActivities[Q]> {
+  const activities = await loaders[queue](deps);
+  return activities as QueueActivities[Q];
 }
 
-/** Which activities each queue's worker registers. Routing is data: the workflow names the queue. */
-export async function activitiesFor(queue: ActivityQueue, deps: ActivityDeps): Promise<object> {
-  switch (queue) {
-    case 'io':
-      return { ...createProbeActivities(deps.store), ...createIoActivities(deps.store, deps.config) };
-    case 'cpu': {
-      const { createRenderCpuActivities } = await import('../activities/render');
-      const { createCompareActivities } = await import('../activities/compare');
-      return { ...createCpuActivities(deps.store), ...createRenderCpuActivities(deps.store), ...createCompareActivities(deps.store) };
-    }
-    case 'gpu': {
-      // Loaded only here: the gpu worker is the one process that needs TensorFlow.
-      const { createGpuActivities } = await import('../activities/gpu');
-      const { workerBackend, workerInferenceProvider } = await import('../activities/model-runtime');
-      // Chosen (and logged) at start, so a worker that requires a backend it cannot load fails now, not on its first task.
-      await workerBackend(deps.config);
-      await workerInferenceProvider(deps.config);
-      const { createRenderGpuActivities } = await import('../activities/render');
-      const { createReportActivities } = await import('../activities/report');
-      const { createCompareReportActivities } = await import('../activities/compare-report');
-      return {
-        ...createGpuActivities(deps.store, deps.config),
-        ...createRenderGpuActivities(deps.store, deps.config, deps.identity),
-        ...createReportActivities(deps.store, deps.config),
-        ...createCompareReportActivities(deps.store, deps.config),
-      };
-    }
-  }
-}
+const loaders: { [Q in ActivityQueue]: (deps: ActivityDeps) => Promise<QueueActivities[Q]> } = {
+  io: async (deps) => (await import('../activities/io')).createIoActivities(deps),
+  cpu: async (deps) => (await import('../activities/cpu')).createCpuActivities(deps),
+  gpu: async (deps) => {
+    // Chosen (and logged) at start, so a worker that requires a backend it cannot load fails now, not on its first task.
+    const { workerBackend, workerInferenceProvider } = await import('../activities/model-runtime');
+    await workerBackend(deps.config);
+    await workerInferenceProvider(deps.config);
+    return (await import('../activities/gpu')).createGpuActivities(deps);
+  },
+};

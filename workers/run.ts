@@ -1,4 +1,5 @@
-import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type MetricsExporterConfig } from '@temporalio/worker';
+import { NativeConnection, Runtime, makeTelemetryFilterString, type MetricsExporterConfig } from '@temporalio/worker';
+import { WorkerLogger } from './logger';
 import { ConfigError, loadConfig, redactConfig } from '../config/load';
 import type { RuntimeConfig } from '../config/runtime';
 import { openStore, StoreUnavailableError } from '../storage';
@@ -22,7 +23,7 @@ export async function runWorkerProcess(roles: readonly WorkerRole[], env: NodeJS
   const log = (line: string) => console.log(`[bloomsight worker ${roles.join('+')}] ${line}`);
   log(`configuration ${JSON.stringify(redactConfig(config))}`);
   Runtime.install({
-    logger: new DefaultLogger(env.BLOOMSIGHT_LOG_LEVEL === 'debug' ? 'DEBUG' : 'INFO'),
+    logger: new WorkerLogger(env.BLOOMSIGHT_LOG_LEVEL === 'debug' ? 'DEBUG' : 'INFO'),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) }, metrics: metricsExporter(config) },
   });
   if (config.metrics.prometheus) log(`Prometheus metrics at http://${config.metrics.prometheus}/metrics`);

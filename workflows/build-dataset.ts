@@ -1,33 +1,11 @@
 import { continueAsNew, getExternalWorkflowHandle, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { CpuActivities } from '../activities/cpu';
-import type { IoActivities } from '../activities/io';
-import type { PartialParams } from '../imaging/partial-params';
-import type { TaskQueueNames } from '../config/task-queues';
+import { BuildDatasetInputSchema, type BuildDatasetInput, type BuildDatasetInputJson } from '../config/dataset-input';
 import { datasetBatchSignal, type DatasetBatchReport } from './messages';
+import { proxyQueue } from './queues';
 import { retryPolicy } from './retry-policy';
+import { parseInput } from './validate';
 
-export interface BuildDatasetInput {
-  runKey: string;
-  query: string;
-  provider: string;
-  /** Checked by the io worker against its configuration (endpoints, folders) before anything is read. */
-  providerOptions: Record<string, unknown>;
-  maxItems: number;
-  imageSize: number;
-  fit: 'attention' | 'centre';
-  partial: PartialParams;
-  batchSize: number;
-  parallelBatches: number;
-  taskQueues: TaskQueueNames;
-  /** Dataset this version extends (periodic retraining): its pairs are kept, its URLs not fetched again. */
-  baseDatasetId?: string;
-  /** Workflow to report each finished batch to. */
-  reportTo?: string;
-  /** How soon a dead io or cpu worker's batch is retried elsewhere (default 120). */
-  heartbeatTimeoutSeconds?: number;
-  /** Carried across continue-as-new. */
-  resume?: { searchKey: string; found: number; nextBatch: number };
-}
+export { BuildDatasetInputSchema, type BuildDatasetInput, type BuildDatasetInputJson };
 
 export interface BuildDatasetResult {
   datasetId: string;
@@ -47,10 +25,11 @@ const retry = retryPolicy({ initialInterval: '2 seconds', backoffCoefficient: 2,
  * flight, spread over every worker polling the queues. Each batch activity skips what it already finished.
  * The history grows with the number of batches, so the workflow continues as new when Temporal suggests it.
  */
-export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatasetResult> {
+export async function buildDataset(rawInput: BuildDatasetInputJson): Promise<BuildDatasetResult> {
+  const input: BuildDatasetInput = parseInput(BuildDatasetInputSchema, rawInput, 'dataset input');
   const heartbeatTimeout = (input.heartbeatTimeoutSeconds ?? 120) * 1000;
-  const io = proxyActivities<IoActivities>({ taskQueue: input.taskQueues.io, startToCloseTimeout: '30 minutes', heartbeatTimeout, retry });
-  const cpu = proxyActivities<CpuActivities>({ taskQueue: input.taskQueues.cpu, startToCloseTimeout: '30 minutes', heartbeatTimeout, retry });
+  const io = proxyQueue('io', input.taskQueues, { startToCloseTimeout: '30 minutes', heartbeatTimeout, retry });
+  const cpu = proxyQueue('cpu', input.taskQueues, { startToCloseTimeout: '30 minutes', heartbeatTimeout, retry });
   const parent = input.reportTo ? getExternalWorkflowHandle(input.reportTo) : undefined;
 
   const scrape = input.resume ?? {

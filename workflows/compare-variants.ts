@@ -1,10 +1,9 @@
 import { ApplicationFailure, defineQuery, executeChild, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { CompareActivities } from '../activities/compare';
-import type { CompareReportActivities } from '../activities/compare-report';
 import { CompareInputSchema, type CompareInputJson } from '../config/compare-input';
 import { buildDataset } from './build-dataset';
 import { datasetBatchSignal, type RunProgress } from './messages';
 import { renderComparison } from './render-comparison';
+import { proxyQueue } from './queues';
 import { retryPolicy } from './retry-policy';
 import { trainVariant, type TrainVariantResult } from './train-variant';
 import { parseInput, runKeyFromWorkflowId } from './validate';
@@ -63,9 +62,8 @@ export async function compareVariants(rawInput: CompareInputJson): Promise<Compa
     progress.dataset.pairs += batch.pairs;
   });
 
-  const cpu = proxyActivities<CompareActivities>({ taskQueue: taskQueues.cpu, startToCloseTimeout: '5 minutes', retry: retryPolicy({ maximumAttempts: 10 }) });
-  const reports = proxyActivities<CompareReportActivities>({
-    taskQueue: taskQueues.gpu,
+  const cpu = proxyQueue('cpu', taskQueues, { startToCloseTimeout: '5 minutes', retry: retryPolicy({ maximumAttempts: 10 }) });
+  const reports = proxyQueue('gpu', taskQueues, {
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: heartbeatTimeoutSeconds * 1000,
     retry: retryPolicy({ maximumAttempts: 5 }),

@@ -1,7 +1,4 @@
 import { executeChild, patched, proxyActivities, setHandler, workflowInfo, log } from '@temporalio/workflow';
-import type { GpuActivities } from '../activities/gpu';
-import type { ReportActivities } from '../activities/report';
-import type { IoActivities } from '../activities/io';
 import { LegacyRunInputSchema, RunInputSchema, type RunInput, type RunInputJson } from '../config/run-input';
 import { resolveTrainOptions } from '../model/options';
 import { buildDataset } from './build-dataset';
@@ -16,6 +13,7 @@ import {
   type RunProgress,
   type TrainingControl,
 } from './messages';
+import { proxyQueue } from './queues';
 import { retryPolicy } from './retry-policy';
 import { parseInput, runKeyFromWorkflowId } from './validate';
 
@@ -74,9 +72,8 @@ export async function learnToSee(rawInput: RunInputJson): Promise<LearnToSeeResu
     progress.dataset.pairs += batch.pairs;
   });
 
-  const io = proxyActivities<IoActivities>({ taskQueue: input.taskQueues.io, startToCloseTimeout: '1 minute', retry: retryPolicy({ maximumAttempts: 10 }) });
-  const gpu = proxyActivities<GpuActivities>({
-    taskQueue: input.taskQueues.gpu,
+  const io = proxyQueue('io', input.taskQueues, { startToCloseTimeout: '1 minute', retry: retryPolicy({ maximumAttempts: 10 }) });
+  const gpu = proxyQueue('gpu', input.taskQueues, {
     startToCloseTimeout: '24 hours',
     // Training heartbeats every few steps; a worker that dies is noticed within this.
     heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
@@ -86,8 +83,7 @@ export async function learnToSee(rawInput: RunInputJson): Promise<LearnToSeeResu
     retry: retryPolicy({ initialInterval: '1 second', maximumInterval: '15 seconds', maximumAttempts: 20 }),
   });
 
-  const reports = proxyActivities<ReportActivities>({
-    taskQueue: input.taskQueues.gpu,
+  const reports = proxyQueue('gpu', input.taskQueues, {
     startToCloseTimeout: '30 minutes',
     // Without it a worker killed while writing the report would be waited for until the 30 minutes pass.
     heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,

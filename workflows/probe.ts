@@ -1,21 +1,15 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { ProbeActivities } from '../activities/probe';
-import { TaskQueueNamesSchema, type TaskQueueNames } from '../config/task-queues';
+import { StoreProbeInputSchema, type StoreProbeInputJson } from '../config/probe-input';
+import { proxyQueue } from './queues';
 import { retryPolicy } from './retry-policy';
-
-export interface StoreProbeInput {
-  key?: string;
-  text?: string;
-  taskQueues?: Partial<TaskQueueNames>;
-}
+import { parseInput } from './validate';
 
 /** The smallest end-to-end check: an io-queue activity writes an object and reads it back. */
-export async function storeProbe(input: StoreProbeInput = {}): Promise<{ key: string; sha256: string; location: string }> {
-  const queues = TaskQueueNamesSchema.parse(input.taskQueues ?? {});
-  const { probeStore } = proxyActivities<ProbeActivities>({
-    taskQueue: queues.io,
+export async function storeProbe(rawInput: StoreProbeInputJson = {}): Promise<{ key: string; sha256: string; location: string }> {
+  const input = parseInput(StoreProbeInputSchema, rawInput ?? {}, 'probe input');
+  const { probeStore } = proxyQueue('io', input.taskQueues, {
     startToCloseTimeout: '1 minute',
     retry: retryPolicy({ maximumAttempts: 5, initialInterval: '1 second' }),
   });
-  return probeStore({ key: input.key ?? 'probes/store-probe.txt', text: input.text ?? 'bloomsight store probe' });
+  return probeStore({ key: input.key, text: input.text });
 }

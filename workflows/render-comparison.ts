@@ -1,28 +1,14 @@
 import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import { z } from 'zod';
-import type { CompareActivities } from '../activities/compare';
-import { MAX_VARIANTS } from '../config/compare-input';
 import { canonicalJson } from '../imaging/partial-params';
 import { sha256Hex } from '../imaging/sha256';
-import { RenderInputSchema, renderVideo } from './render-video';
+import { RenderComparisonInputSchema, type RenderComparisonInputJson } from '../config/render-input';
+import { renderVideo } from './render-video';
+
+export { RenderComparisonInputSchema, type RenderComparisonInputJson };
+import { proxyQueue } from './queues';
 import { retryPolicy } from './retry-policy';
 import { parseInput, runKeyFromWorkflowId } from './validate';
 
-const render = RenderInputSchema.shape;
-
-export const RenderComparisonInputSchema = z.strictObject({
-  modelIds: z.array(render.modelId).min(1).max(MAX_VARIANTS).describe('the models to show, left to right (a comparison\'s variants, as its record lists them)'),
-  video: render.video,
-  renderId: render.renderId,
-  panels: z.enum(['two', 'three']).default('two').describe("original + each model's output; three adds each model's partial information before its output"),
-  chunkFrames: render.chunkFrames,
-  fps: render.fps,
-  outputHeight: render.outputHeight,
-  parallelChunks: render.parallelChunks,
-  heartbeatTimeoutSeconds: render.heartbeatTimeoutSeconds,
-  taskQueues: render.taskQueues,
-});
-export type RenderComparisonInputJson = z.input<typeof RenderComparisonInputSchema>;
 
 export interface RenderComparisonResult {
   renderId: string;
@@ -44,8 +30,7 @@ export interface RenderComparisonResult {
 export async function renderComparison(rawInput: RenderComparisonInputJson): Promise<RenderComparisonResult> {
   const input = parseInput(RenderComparisonInputSchema, rawInput, 'comparison render input');
   const renderId = input.renderId ?? runKeyFromWorkflowId(workflowInfo().workflowId);
-  const cpu = proxyActivities<CompareActivities>({
-    taskQueue: input.taskQueues.cpu,
+  const cpu = proxyQueue('cpu', input.taskQueues, {
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
     retry: retryPolicy({ initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 }),

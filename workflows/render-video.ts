@@ -1,23 +1,11 @@
 import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { z } from 'zod';
-import type { RenderCpuActivities, RenderGpuActivities } from '../activities/render';
-import { TaskQueueNamesSchema } from '../config/task-queues';
+import { RenderInputSchema, type RenderInputJson } from '../config/render-input';
+
+export { RenderInputSchema, type RenderInputJson };
+import { proxyQueue } from './queues';
 import { retryPolicy } from './retry-policy';
 import { parseInput, runKeyFromWorkflowId } from './validate';
 
-export const RenderInputSchema = z.strictObject({
-  modelId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a model id (the run key that trained it)'),
-  video: z.string().min(1).describe('store key of the video'),
-  renderId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional().describe('default: from the workflow id; the same id resumes'),
-  panels: z.enum(['two', 'three']).default('two'),
-  chunkFrames: z.number().int().min(1).max(10_000).default(48),
-  fps: z.number().positive().max(120).optional().describe("output frame rate; default: the video's own"),
-  outputHeight: z.number().int().min(64).max(4320).optional().describe('output height in pixels (panels scaled, aspect kept); default: the model size'),
-  parallelChunks: z.number().int().min(1).max(256).default(8),
-  heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(120),
-  taskQueues: TaskQueueNamesSchema,
-});
-export type RenderInputJson = z.input<typeof RenderInputSchema>;
 
 export interface RenderProgress {
   chunks: number;
@@ -47,8 +35,8 @@ export async function renderVideo(rawInput: RenderInputJson): Promise<RenderVide
   const renderId = input.renderId ?? runKeyFromWorkflowId(workflowInfo().workflowId);
   const retry = retryPolicy({ initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 });
   const timeouts = { startToCloseTimeout: '2 hours', heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000 } as const;
-  const cpu = proxyActivities<RenderCpuActivities>({ taskQueue: input.taskQueues.cpu, ...timeouts, retry });
-  const gpu = proxyActivities<RenderGpuActivities>({ taskQueue: input.taskQueues.gpu, ...timeouts, retry });
+  const cpu = proxyQueue('cpu', input.taskQueues, { ...timeouts, retry });
+  const gpu = proxyQueue('gpu', input.taskQueues, { ...timeouts, retry });
 
   const progress: RenderProgress = { chunks: 0, chunksDone: 0, frames: 0 };
   setHandler(renderProgressQuery, () => progress);

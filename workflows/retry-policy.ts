@@ -26,7 +26,7 @@ import {
   TrainingDivergedError,
   WeightMismatchError,
 } from '../model/errors';
-import { MissingBinaryError } from '../services/errors';
+import { MissingBinaryError } from '../platform/errors';
 import { InvalidSearchDateError } from '../sources/errors';
 import { ProviderAuthError, ProviderConfigError, ProviderRequestError, ProviderResponseError } from '../sources/providers/errors';
 import { InvalidKeyError } from '../storage/errors';

@@ -1,11 +1,5 @@
 import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { z } from 'zod';
-import type { CompareActivities } from '../activities/compare';
-import type { GpuActivities } from '../activities/gpu';
-import { MAX_MODEL_ID } from '../config/compare-input';
-import { TaskQueueNamesSchema } from '../config/task-queues';
-import { PartialParamsSchema } from '../imaging/partial-params';
-import { TrainOptionsSchema } from '../model/options';
+import { TrainVariantInputSchema, type TrainVariantInputJson } from '../config/train-variant-input';
 import {
   changeTimeGoalUpdate,
   progressQuery,
@@ -15,21 +9,12 @@ import {
   type RunProgress,
   type TrainingControl,
 } from './messages';
+import { proxyQueue } from './queues';
 import { retryPolicy } from './retry-policy';
 import { parseInput } from './validate';
 
-/** What compareVariants hands each variant (a compiled variant of a valid comparison input). */
-export const TrainVariantInputSchema = z.strictObject({
-  /** The variant's run key and model id (`<comparison>--<variant>`): its records, checkpoints and export live under it. */
-  modelId: z.string().regex(new RegExp(`^[a-z0-9][a-z0-9-]{0,${MAX_MODEL_ID - 1}}$`), 'must be a model id'),
-  /** The shared dataset this variant's dataset is derived from. */
-  baseDatasetId: z.string().min(1),
-  partial: PartialParamsSchema,
-  train: TrainOptionsSchema,
-  heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(120),
-  taskQueues: TaskQueueNamesSchema,
-});
-export type TrainVariantInputJson = z.input<typeof TrainVariantInputSchema>;
+export { TrainVariantInputSchema, type TrainVariantInputJson };
+
 
 export interface TrainVariantResult {
   modelId: string;
@@ -72,15 +57,13 @@ export async function trainVariant(rawInput: TrainVariantInputJson): Promise<Tra
     return control;
   });
 
-  const cpu = proxyActivities<CompareActivities>({
-    taskQueue: input.taskQueues.cpu,
+  const cpu = proxyQueue('cpu', input.taskQueues, {
     startToCloseTimeout: '4 hours',
     heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
     retry: retryPolicy({ initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 }),
   });
   // As learnToSee's training: heartbeats every few steps, so a worker that dies is noticed within the timeout.
-  const gpu = proxyActivities<GpuActivities>({
-    taskQueue: input.taskQueues.gpu,
+  const gpu = proxyQueue('gpu', input.taskQueues, {
     startToCloseTimeout: '24 hours',
     heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
     retry: retryPolicy({ initialInterval: '1 second', maximumInterval: '15 seconds', maximumAttempts: 20 }),

@@ -11,8 +11,8 @@ import type { BuildDatasetInput } from '../../workflows/build-dataset';
  * heartbeat()). The baseline that bench/orchestration compares the workflow against.
  */
 export async function runPlainDataset(store: Store, config: RuntimeConfig, spec: BuildDatasetInput) {
-  const io = createIoActivities(store, config);
-  const cpu = createCpuActivities(store);
+  const io = createIoActivities({ store, config });
+  const cpu = createCpuActivities({ store, config });
   const env = new MockActivityEnvironment();
   const call = <A, R>(fn: (input: A) => Promise<R>, input: A) => env.run(fn, input) as Promise<R>;
   const scrape = await call(io.scrapeImages, { runKey: spec.runKey, query: spec.query, provider: spec.provider, providerOptions: spec.providerOptions, maxItems: spec.maxItems });

@@ -14,6 +14,7 @@ import { progressQuery } from '../../workflows/messages';
 import { formatProgress } from '../progress';
 import { readImageSources } from '../../apply/apply-images';
 import { applyModel } from './apply';
+import { WorkerLogger } from '../../workers/logger';
 
 /** The photos that ship with bloomsight (free-licence wallpapers from Debian packages). */
 export const BUNDLED_PHOTOS = resolve(__dirname, '..', '..', 'test', 'fixtures', 'photos');
@@ -41,7 +42,7 @@ export async function runDemo(args: string[]): Promise<number> {
   say(`output folder ${out}`);
 
   // Workers log state changes at INFO; the demo prints its own progress instead.
-  Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  Runtime.install({ logger: new WorkerLogger('WARN'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
   const temporal = await startTemporalDevServer({ dir: join(out, 'temporal') });
   say(`Temporal dev server at ${temporal.address} (database ${relative(process.cwd(), join(out, 'temporal', 'temporal.db'))})`);
   say(`Temporal Web UI: ${temporal.uiUrl} (runs, child workflows, histories, the progress query)`);

@@ -19,7 +19,7 @@ import { ffmpegBinaries } from '../../../services/binaries';
 import { getJson, keys, type Store } from '../../../storage';
 import { probeVideo } from '../../../video';
 import type { Hit, ImageWeb } from './image-web';
-import type { ChaosSettings, KillRecord, RunOutcome } from './run-chaos';
+import type { ChaosSettings, KillRecord, RunOutcome } from './types';
 import type { S3Request } from './s3-proxy';
 import { activityRuns, stepsRedoneAfterKills, type LostSteps } from './evidence';
 import type { Client } from '@temporalio/client';
@@ -222,7 +222,7 @@ async function scanBucket(store: Store) {
 
 /** The checkpoints that latest.json and the training record point to must load completely. */
 async function referencedCheckpoints(run: RunEvidence) {
-  const train = await getJson<{ checkpointDir?: string; steps: number }>(run.store, keys.run(run.runKey, 'train.json'));
+  const train = await getJson<{ checkpointDir?: string; steps: number }>(run.store, keys.runRecord(run.runKey, 'train'));
   const latest = await getJson<{ dir: string }>(run.store, keys.latestCheckpoint(run.runKey));
   const metadata = await getJson<{ steps: number }>(run.store, `${keys.exportDir(run.runKey)}/metadata.json`);
   const broken: string[] = [];

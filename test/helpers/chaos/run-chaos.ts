@@ -19,59 +19,16 @@ import { Cluster, type ProcessKind } from './cluster';
 import type { Behaviour } from './image-web';
 import { ImageWeb } from './image-web';
 import { checkInvariants, type Check, type RunEvidence } from './invariants';
+import type { ChaosSettings, KillRecord, RunOutcome } from './types';
+
+export type { ChaosSettings, KillRecord, RunOutcome };
 import { describeMoment, planKills, stageOf, type KillEvent, type PlanOptions, type Stage } from './schedule';
 import type { HeldRequest } from './s3-proxy';
 
 const PHOTOS_DIR = resolve(__dirname, '..', '..', 'fixtures', 'photos');
 
-export interface ChaosSettings {
-  seed: number;
-  /** Distinct photos served well (some of them slowly or after one failure). */
-  photos: number;
-  /** How many items of each faulty kind the search result also holds. */
-  faults: Partial<Record<Exclude<Behaviour, 'ok'>, number>>;
-  batchSize: number;
-  parallelBatches: number;
-  imageSize: number;
-  ngf: number;
-  ndf: number;
-  steps: number;
-  checkpointEvery: number;
-  /** The clip rendered at the end: seconds at fps frames per second (48 frames a chunk). */
-  clip: { seconds: number; fps: number };
-  heartbeatTimeoutSeconds: number;
-  randomKillsPerKind: number;
-  fixed: PlanOptions['fixed'];
-  maxDownMs: number;
-}
 
-export interface KillRecord {
-  index: number;
-  target: ProcessKind;
-  moment: string;
-  /** The stage the run was in when the signal was sent ('export': training recorded, render not begun). */
-  stage: Stage | 'export' | 'after';
-  /** ms since the chaos run started. */
-  atMs: number;
-  pid?: number;
-  /** What was held at that moment (an S3 request or an image response). */
-  held?: string;
-  downMs: number;
-  /** Time to start the process again until it served. */
-  restartMs?: number;
-  missed?: string;
-  /** Absolute time of the kill (for the checks). */
-  time: number;
-}
 
-export interface RunOutcome {
-  result: LearnToSeeResult;
-  wallSeconds: number;
-  /** Seconds from the start to the end of each stage, as the S3 traffic shows it. */
-  stages: Record<'dataset' | 'train' | 'export' | 'render' | 'report', number>;
-  bucket: string;
-  runKey: string;
-}
 
 export interface ChaosReport {
   settings: ChaosSettings;
