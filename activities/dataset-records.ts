@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { UrlOutcomeSchema, type UrlOutcome } from '../sources/download';
+import { UrlOutcomeSchema, type UrlOutcome } from '../sources/download-outcomes';
 import { getJson, keys, putJson, type Store } from '../storage';
 
 /**

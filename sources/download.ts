@@ -5,7 +5,6 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import { sha256 } from '../storage/checksum';
 import { keys } from '../storage/keys';
 import type { Store } from '../storage/store';
@@ -16,6 +15,9 @@ import { HostLimiter, Semaphore } from './limiter';
 import { redactUrl } from './redact';
 import { SAFE_FETCH_REASONS, safeFetch, SafeFetchError, type ResolveHost } from './safe-fetch';
 import { EXTENSION, type ImageFormat } from './sniff';
+import { DOWNLOAD_FAILURE_REASONS, UrlOutcomeSchema, type DownloadedImage, type DownloadFailure, type DownloadFailureReason, type DuplicateImage, type UrlOutcome } from './download-outcomes';
+
+export { DOWNLOAD_FAILURE_REASONS, UrlOutcomeSchema, type DownloadedImage, type DownloadFailure, type DownloadFailureReason, type DuplicateImage, type UrlOutcome };
 
 /**
  * Downloads image URLs (and `file:` URLs from the local-folder provider) into the store, each
@@ -25,54 +27,6 @@ import { EXTENSION, type ImageFormat } from './sniff';
  * as failures with a reason. Each URL has a time budget across all its attempts, and a server
  * that stops sending is let go after the idle timeout. Library code: knows nothing of Temporal.
  */
-
-export const DOWNLOAD_FAILURE_REASONS = [
-  ...SAFE_FETCH_REASONS,
-  ...IMAGE_REJECTIONS,
-  'blocked-path', // a file: URL outside localRoots (or localRoots not given)
-  'file-unreadable', // a file: URL that does not exist or is not a regular file
-] as const;
-export type DownloadFailureReason = (typeof DOWNLOAD_FAILURE_REASONS)[number];
-
-const FORMATS = ['jpeg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff'] as const satisfies readonly ImageFormat[];
-
-/** One URL's result: serialisable, so an activity can keep them as its resume record (see `known`). */
-export const UrlOutcomeSchema = z.discriminatedUnion('outcome', [
-  z.object({
-    outcome: z.literal('downloaded'),
-    url: z.string(),
-    key: z.string(),
-    sha256: z.string(),
-    bytes: z.number(),
-    width: z.number(),
-    height: z.number(),
-    format: z.enum(FORMATS),
-    /** The same bytes were already in the store (earlier run, other batch): nothing was written. */
-    alreadyStored: z.boolean(),
-  }),
-  z.object({
-    outcome: z.literal('duplicate'),
-    url: z.string(),
-    key: z.string(),
-    sha256: z.string(),
-    /** The URL whose identical bytes were kept. */
-    duplicateOf: z.string(),
-  }),
-  z.object({
-    outcome: z.literal('failed'),
-    url: z.string(),
-    reason: z.enum(DOWNLOAD_FAILURE_REASONS),
-    detail: z.string(),
-    attempts: z.number(),
-    /** Transient (timeout, 5xx, dropped connection): a later run tries it again. */
-    retryable: z.boolean(),
-  }),
-]);
-
-export type UrlOutcome = z.infer<typeof UrlOutcomeSchema>;
-export type DownloadedImage = Extract<UrlOutcome, { outcome: 'downloaded' }>;
-export type DuplicateImage = Extract<UrlOutcome, { outcome: 'duplicate' }>;
-export type DownloadFailure = Extract<UrlOutcome, { outcome: 'failed' }>;
 
 export interface DownloadResult {
   downloaded: DownloadedImage[];
