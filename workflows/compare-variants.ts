@@ -1,7 +1,8 @@
 import { ApplicationFailure, defineQuery, executeChild, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { CompareInputSchema, type CompareInputJson } from '../config/compare-input';
 import { buildDataset } from './build-dataset';
-import { datasetBatchSignal, type RunProgress } from './messages';
+import { countDatasetBatches, emptyDatasetProgress } from './handlers';
+import type { RunProgress } from './messages';
 import { renderComparison } from './render-comparison';
 import { proxyQueue } from './queues';
 import { retryPolicy } from './retry-policy';
@@ -49,18 +50,11 @@ export async function compareVariants(rawInput: CompareInputJson): Promise<Compa
   const progress: ComparisonProgress = {
     runKey,
     stage: 'dataset',
-    dataset: { found: 0, batches: 0, batchesDone: 0, downloaded: 0, duplicates: 0, failed: 0, pairs: 0 },
+    dataset: emptyDatasetProgress(),
     variants: input.variants.map((v) => ({ name: v.name, modelId: v.modelId, workflowId: `${workflowId}--${v.name}`, status: 'waiting' })),
   };
   setHandler(comparisonProgressQuery, () => progress);
-  setHandler(datasetBatchSignal, (batch) => {
-    progress.dataset.batches = batch.batches;
-    progress.dataset.batchesDone += 1;
-    progress.dataset.downloaded += batch.downloaded;
-    progress.dataset.duplicates += batch.duplicates;
-    progress.dataset.failed += batch.failed;
-    progress.dataset.pairs += batch.pairs;
-  });
+  countDatasetBatches(progress.dataset);
 
   const cpu = proxyQueue('cpu', taskQueues, { startToCloseTimeout: '5 minutes', retry: retryPolicy({ maximumAttempts: 10 }) });
   const reports = proxyQueue('gpu', taskQueues, {

@@ -3,16 +3,8 @@ import { LegacyRunInputSchema, RunInputSchema, type RunInput, type RunInputJson 
 import { resolveTrainOptions } from '../model/options';
 import { buildDataset } from './build-dataset';
 import { renderVideo } from './render-video';
-import {
-  changeTimeGoalUpdate,
-  datasetBatchSignal,
-  progressQuery,
-  reportTrainingUpdate,
-  setTimeGoalSignal,
-  stopTrainingSignal,
-  type RunProgress,
-  type TrainingControl,
-} from './messages';
+import { countDatasetBatches, emptyDatasetProgress, handleTraining } from './handlers';
+import type { RunProgress } from './messages';
 import { proxyQueue } from './queues';
 import { retryPolicy } from './retry-policy';
 import { parseInput, runKeyFromWorkflowId } from './validate';
@@ -47,30 +39,11 @@ export async function learnToSee(rawInput: RunInputJson): Promise<LearnToSeeResu
   const progress: RunProgress = {
     runKey: input.runKey,
     stage: 'dataset',
-    dataset: { found: 0, batches: 0, batchesDone: 0, downloaded: 0, duplicates: 0, failed: 0, pairs: 0 },
+    dataset: emptyDatasetProgress(),
     modelId,
   };
-  const control: TrainingControl = { stop: false, timeGoalSeconds: train.timeGoalSeconds };
-  setHandler(progressQuery, () => progress);
-  setHandler(stopTrainingSignal, () => void (control.stop = true));
-  setHandler(setTimeGoalSignal, (seconds) => void (control.timeGoalSeconds = seconds));
-  setHandler(changeTimeGoalUpdate, (seconds) => ({ ...control, timeGoalSeconds: (control.timeGoalSeconds = seconds) }), {
-    validator: (seconds) => {
-      if (!(typeof seconds === 'number' && seconds > 0)) throw new Error('time goal must be a positive number of seconds');
-    },
-  });
-  setHandler(reportTrainingUpdate, (report) => {
-    progress.training = { ...report, timeGoalSeconds: control.timeGoalSeconds };
-    return control;
-  });
-  setHandler(datasetBatchSignal, (batch) => {
-    progress.dataset.batches = batch.batches;
-    progress.dataset.batchesDone += 1;
-    progress.dataset.downloaded += batch.downloaded;
-    progress.dataset.duplicates += batch.duplicates;
-    progress.dataset.failed += batch.failed;
-    progress.dataset.pairs += batch.pairs;
-  });
+  handleTraining(progress, train.timeGoalSeconds);
+  countDatasetBatches(progress.dataset);
 
   const io = proxyQueue('io', input.taskQueues, { startToCloseTimeout: '1 minute', retry: retryPolicy({ maximumAttempts: 10 }) });
   const gpu = proxyQueue('gpu', input.taskQueues, {

@@ -1,14 +1,7 @@
 import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { TrainVariantInputSchema, type TrainVariantInputJson } from '../config/train-variant-input';
-import {
-  changeTimeGoalUpdate,
-  progressQuery,
-  reportTrainingUpdate,
-  setTimeGoalSignal,
-  stopTrainingSignal,
-  type RunProgress,
-  type TrainingControl,
-} from './messages';
+import { emptyDatasetProgress, handleTraining } from './handlers';
+import type { RunProgress } from './messages';
 import { proxyQueue } from './queues';
 import { retryPolicy } from './retry-policy';
 import { parseInput } from './validate';
@@ -40,22 +33,10 @@ export async function trainVariant(rawInput: TrainVariantInputJson): Promise<Tra
   const progress: RunProgress = {
     runKey: modelId,
     stage: 'dataset',
-    dataset: { found: 0, batches: 0, batchesDone: 0, downloaded: 0, duplicates: 0, failed: 0, pairs: 0 },
+    dataset: emptyDatasetProgress(),
     modelId,
   };
-  const control: TrainingControl = { stop: false, timeGoalSeconds: input.train.timeGoalSeconds };
-  setHandler(progressQuery, () => progress);
-  setHandler(stopTrainingSignal, () => void (control.stop = true));
-  setHandler(setTimeGoalSignal, (seconds) => void (control.timeGoalSeconds = seconds));
-  setHandler(changeTimeGoalUpdate, (seconds) => ({ ...control, timeGoalSeconds: (control.timeGoalSeconds = seconds) }), {
-    validator: (seconds) => {
-      if (!(typeof seconds === 'number' && seconds > 0)) throw new Error('time goal must be a positive number of seconds');
-    },
-  });
-  setHandler(reportTrainingUpdate, (report) => {
-    progress.training = { ...report, timeGoalSeconds: control.timeGoalSeconds };
-    return control;
-  });
+  handleTraining(progress, input.train.timeGoalSeconds);
 
   const cpu = proxyQueue('cpu', input.taskQueues, {
     startToCloseTimeout: '4 hours',
