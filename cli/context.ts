@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/load';
 import type { RuntimeConfig } from '../config/runtime';
@@ -27,4 +28,15 @@ export async function connect(): Promise<CliContext> {
   }
   const client = new Client({ connection, namespace: config.temporal.namespace });
   return { config, client, close: () => connection.close() };
+}
+
+/** A workflow input given as `--input JSON` or `--input-file PATH` (empty when neither); exit 2 when it is not JSON. */
+export async function readJsonInput(values: { input?: string; 'input-file'?: string }, what: string): Promise<Record<string, unknown>> {
+  try {
+    if (values['input-file']) return JSON.parse(await readFile(values['input-file'], 'utf8')) as Record<string, unknown>;
+    if (values.input) return JSON.parse(values.input) as Record<string, unknown>;
+    return {};
+  } catch (error) {
+    throw new CliError(`${what} is not valid JSON: ${(error as Error).message}`, 2);
+  }
 }

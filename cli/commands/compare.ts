@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
@@ -7,7 +6,7 @@ import { describeIssues } from '../../config/load';
 import { openStore } from '../../storage';
 import { comparisonProgressQuery } from '../../workflows/compare-variants';
 import { progressQuery } from '../../workflows/messages';
-import { connect, CliError } from '../context';
+import { connect, CliError, readJsonInput } from '../context';
 import { formatProgress } from '../progress';
 import { parseVariant, VariantSyntaxError } from '../variant-syntax';
 import { uploadVideo } from './render';
@@ -61,13 +60,7 @@ export async function readCompareInput(args: string[]): Promise<{ input: Compare
       wait: { type: 'boolean', default: false },
     },
   });
-  let input: Record<string, unknown> = {};
-  try {
-    if (values.input) input = JSON.parse(values.input);
-    if (values['input-file']) input = JSON.parse(await readFile(values['input-file'], 'utf8'));
-  } catch (error) {
-    throw new CliError(`comparison input is not valid JSON: ${(error as Error).message}`, 2);
-  }
+  const input = await readJsonInput(values, 'comparison input');
   const train = { ...(input.train as Record<string, unknown> | undefined) };
   if (values['run-key']) input.runKey = values['run-key'];
   if (values.query) input.query = values.query;

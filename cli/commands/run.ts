@@ -1,9 +1,8 @@
 import { describeIssues } from '../../config/load';
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { RunInputSchema, type RunInputJson } from '../../config/run-input';
-import { connect, CliError } from '../context';
+import { connect, CliError, readJsonInput } from '../context';
 import { followRun } from './status';
 
 export const RUN_HELP = `Usage: bloomsight run [--input JSON | --input-file FILE] [--run-key KEY] [--query TEXT] [--provider NAME] [--max-items N] [--wait]
@@ -26,13 +25,7 @@ export async function readRunInput(args: string[]): Promise<{ input: RunInputJso
       wait: { type: 'boolean', default: false },
     },
   });
-  let input: Record<string, unknown> = {};
-  try {
-    if (values.input) input = JSON.parse(values.input);
-    if (values['input-file']) input = JSON.parse(await readFile(values['input-file'], 'utf8'));
-  } catch (error) {
-    throw new CliError(`run input is not valid JSON: ${(error as Error).message}`, 2);
-  }
+  const input = await readJsonInput(values, 'run input');
   if (values['run-key']) input.runKey = values['run-key'];
   if (values.query) input.query = values.query;
   if (values.provider) input.provider = values.provider;
