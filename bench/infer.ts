@@ -27,10 +27,12 @@ import { describeMachine } from './lib/machine';
 import { CONFIGS, type Config } from './lib/sizes';
 
 /**
- * 'onnxruntime' is bloomsight's own session (model/onnx-runtime.ts: pool threads do not spin);
- * 'onnxruntime-spinning' is ONNX Runtime's default, for comparison.
+ * 'onnxruntime' is bloomsight's own export and session (model/onnx-runtime.ts: pool threads do not
+ * spin); for comparison, 'onnxruntime-spinning' is ONNX Runtime's default threading and
+ * 'onnxruntime-convtranspose' the export with every transposed layer as ConvTranspose (no sub-pixel form).
  */
-type Engine = 'onnxruntime' | 'onnxruntime-spinning' | 'libtensorflow' | 'keras';
+type Engine = 'onnxruntime' | 'onnxruntime-spinning' | 'onnxruntime-convtranspose' | 'libtensorflow' | 'keras';
+const ORT_ENGINES: readonly Engine[] = ['onnxruntime', 'onnxruntime-spinning', 'onnxruntime-convtranspose'];
 const EPSILON = 1e-5;
 const MATMUL = 2048;
 
@@ -39,10 +41,11 @@ async function child(engine: Engine, config: Config, batch: number, seconds: num
   const layout = layoutOf(config);
   const weights = benchWeights(layout);
   const s = config.size;
-  if (engine === 'onnxruntime' || engine === 'onnxruntime-spinning') {
-    const model = generatorToOnnx(layout, weights, EPSILON, { properties: {}, producerVersion: 'bench' });
+  if (ORT_ENGINES.includes(engine)) {
+    const subPixel = engine === 'onnxruntime-convtranspose' ? { subPixelMinMultiplyAdds: Infinity } : {};
+    const model = generatorToOnnx(layout, weights, EPSILON, { properties: {}, producerVersion: 'bench' }, subPixel);
     const input = Float32Array.from({ length: batch * 3 * s * s }, (_, i) => Math.sin(i) * 0.9);
-    if (engine === 'onnxruntime') {
+    if (engine !== 'onnxruntime-spinning') {
       const session = await createGeneratorSession(model, 'cpu', { input: ONNX_IO.input, output: ONNX_IO.output });
       return batch * (await rate(() => session.run(input, batch, s), seconds));
     }
@@ -146,7 +149,7 @@ async function main(): Promise<void> {
       const best: Partial<Record<Engine, number>> = {};
       let kerasError: string | undefined;
       for (let round = 1; round <= rounds; round++) {
-        for (const engine of ['onnxruntime', 'onnxruntime-spinning', 'libtensorflow'] as const) {
+        for (const engine of [...ORT_ENGINES, 'libtensorflow'] as const) {
           const value = runChild([engine, String(config.size), String(config.filters), String(batch), String(seconds)]);
           console.error(`[bench] round ${round}: ${config.size}/${config.filters} batch ${batch} ${engine} ${f(value)} img/s`);
           best[engine] = Math.max(best[engine] ?? 0, value);
@@ -162,15 +165,15 @@ async function main(): Promise<void> {
       }
       const o = best.onnxruntime!;
       rows.push(
-        `| ${config.size} / ${config.filters} | ${batch} | ${f(o)} | ${f(best['onnxruntime-spinning'])} | ${f(best.libtensorflow)} | ${f(best.keras)} | ${ratio(o, best.keras)} | ${ratio(o, best.libtensorflow)} ` +
+        `| ${config.size} / ${config.filters} | ${batch} | ${f(o)} | ${f(best['onnxruntime-spinning'])} | ${f(best['onnxruntime-convtranspose'])} | ${f(best.libtensorflow)} | ${f(best.keras)} | ${ratio(o, best.keras)} | ${ratio(o, best.libtensorflow)} ` +
           `| ${f(gflop)} | ${f(o * gflop)} | ${((100 * o * gflop) / peak).toFixed(0)} % |`,
       );
       if (kerasError) rows.push(`  ${kerasError}`);
     }
   }
   console.log(`\ngenerator inference, img/s (best of ${rounds} rounds of ~${seconds} s); % of peak = ONNX Runtime's GFLOP/s / ${f(peak)} GFLOP/s`);
-  console.log('| size / filters | batch | ONNX Runtime | ORT, threads spinning | libtensorflow graph | Keras (TF 2.21) | ORT / Keras | ORT / graph | GFLOP per image | ORT GFLOP/s | ORT % of peak |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| size / filters | batch | ONNX Runtime | ORT, threads spinning | ORT, ConvTranspose only | libtensorflow graph | Keras (TF 2.21) | ORT / Keras | ORT / graph | GFLOP per image | ORT GFLOP/s | ORT % of peak |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
   console.log(`onnxruntime-node ${ort.env.versions?.node ?? '?'}; libtensorflow via tfjs-node ${tf.version.tfjs}`);
 }

@@ -27,7 +27,9 @@ import {
   type TrainOptions,
 } from '../model';
 import { GraphGenerator } from '../model/graph/inference-graph';
-import { InferenceProviderUnavailableError, resolveInferenceProvider } from '../model/onnx-runtime';
+import { generatorLayout } from '../model/layout';
+import { createGeneratorSession, InferenceProviderUnavailableError, resolveInferenceProvider } from '../model/onnx-runtime';
+import { generatorToOnnx, ONNX_IO, subPixelLayers } from '../model/ops/onnx';
 import { imagesToNchw } from '../model/pixels';
 import { getJson, keys, putJson, type FsStore } from '../storage';
 import { fixturePairs, modelTestBackend, tempStore } from './helpers/model';
@@ -99,6 +101,27 @@ describe.skipIf(skipReason !== undefined).each([
       }
     } finally {
       await loaded.dispose();
+    }
+  });
+
+  it('computes the same with every transposed layer in sub-pixel form (four 2x2 convolutions and DepthToSpace)', async () => {
+    const weights = model.weights('generator');
+    const layout = generatorLayout(networkOptions(options));
+    const bytes = generatorToOnnx(layout, weights, networkOptions(options).batchNormEpsilon, { properties: {}, producerVersion: 'test' }, { subPixelMinMultiplyAdds: 0 });
+    const ops = onnx.ModelProto.decode(bytes).graph!.node!.map((n) => n.opType);
+    expect(ops).not.toContain('ConvTranspose');
+    expect(ops.filter((op) => op === 'DepthToSpace')).toHaveLength(layout.decoder.length + 1);
+    // At these sizes the default export has no layer large enough for the sub-pixel form.
+    expect(subPixelLayers(layout)).toEqual([]);
+    const session = await createGeneratorSession(bytes, 'cpu', { input: ONNX_IO.input, output: ONNX_IO.output });
+    try {
+      const held = pairs.slice(5, 7).map((p) => p.input);
+      const input = imageToTensor(held);
+      const reference = model.translate(input);
+      expect(maxAbsDifference(await session.run(imagesToNchw(held), 2, size), toNchw(reference))).toBeLessThan(1e-4);
+      tf.dispose([input, reference]);
+    } finally {
+      await session.release();
     }
   });
 
@@ -226,5 +249,14 @@ describe.skipIf(skipReason !== undefined)('exports and ONNX Runtime', () => {
     expect(auto.provider).toBe('cpu');
     expect(auto.fallbackReason).toMatch(/CUDA execution provider did not load/);
     expect(await resolveInferenceProvider('cpu')).toEqual({ provider: 'cpu' });
+  });
+});
+
+describe('the sub-pixel form of generator.onnx', () => {
+  it('is chosen for the large transposed layers only: dec4 to dec7 at 256/64, none at 128/32', () => {
+    const layout = (imageSize: number, ngf: number) => generatorLayout({ imageSize, ngf, ndf: ngf, dropout: 0.5 });
+    expect(subPixelLayers(layout(256, 64))).toEqual(['dec4', 'dec5', 'dec6', 'dec7']);
+    expect(subPixelLayers(layout(128, 32))).toEqual([]);
+    expect(subPixelLayers(layout(128, 32), 0)).toEqual(['dec1', 'dec2', 'dec3', 'dec4', 'dec5', 'dec6', 'out']);
   });
 });

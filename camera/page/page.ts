@@ -9,7 +9,7 @@ import { watchLongTasks, type LongTasks } from './long-tasks';
 import { findUi, showError, type Ui } from './ui';
 import { startWebcam } from './webcam';
 
-/** Read by people in the console and by test/camera.test.ts and bench/camera.ts. */
+/** Read by people in the console and by test/camera-page.test.ts and bench/camera.ts. */
 export interface PageState {
   status: 'starting' | 'loading-model' | 'waiting-camera' | 'running' | 'error';
   backend?: BackendName;

@@ -1,7 +1,7 @@
 // Stand-in for imaging/blur.ts in the browser bundle (camera/bundle.ts swaps it in): the same
 // signature, a pure-JS separable Gaussian instead of libvips. libvips approximates its kernel
 // differently, so pixels differ from the Node side by about one level on average (more at hard edges
-// and for sigma below 1; test/camera.test.ts bounds it). Blur is off (sigma 0) by default.
+// and for sigma below 1; test/camera-server.test.ts bounds it). Blur is off (sigma 0) by default.
 import { gaussianSmooth } from '../../imaging/gaussian';
 import { MIN_BLUR_SIGMA } from '../../imaging/defaults';
 import { assertRgb, type RgbImage } from '../../imaging/rgb';

@@ -14,13 +14,17 @@ export class ShapeOps implements NetworkOps<Shape> {
   flops = 0;
   /** Elements of every convolution's output, by layer name. */
   readonly outputs = new Map<string, number>();
+  /** Multiply-adds of every convolution, by layer name. */
+  readonly multiplyAdds = new Map<string, number>();
 
   conv([n, h, w]: Shape, layer: ConvLayer): Shape {
     const side = (d: number) => (layer.transposed ? d * 2 : layer.padding === 'same' ? Math.ceil(d / layer.stride) : Math.floor((d - KERNEL_SIZE) / layer.stride) + 1);
     const out: Shape = [n, side(h), side(w), layer.outChannels];
     // Each input pixel of a transposed convolution meets k*k kernel taps; each output pixel of a convolution does.
     const taps = layer.transposed ? n * h * w : out[0] * out[1] * out[2];
-    this.flops += 2 * taps * KERNEL_SIZE * KERNEL_SIZE * layer.inChannels * layer.outChannels;
+    const multiplyAdds = taps * KERNEL_SIZE * KERNEL_SIZE * layer.inChannels * layer.outChannels;
+    this.flops += 2 * multiplyAdds;
+    this.multiplyAdds.set(layer.name, multiplyAdds);
     this.outputs.set(layer.name, out.reduce((a, b) => a * b, 1));
     return out;
   }
@@ -31,6 +35,13 @@ export class ShapeOps implements NetworkOps<Shape> {
   tanh = (x: Shape) => x;
   concat = (a: Shape, b: Shape): Shape => [a[0], a[1], a[2], a[3] + b[3]];
   padOne = ([n, h, w, c]: Shape): Shape => [n, h + 2, w + 2, c];
+}
+
+/** Multiply-adds of each of the generator's convolutions, for one image. */
+export function generatorMultiplyAdds(layout: GeneratorLayout): Map<string, number> {
+  const ops = new ShapeOps();
+  generator(ops, layout, [1, layout.imageSize, layout.imageSize, 3]);
+  return ops.multiplyAdds;
 }
 
 /** FLOPs of one generator forward for a batch of `batch` images. */

@@ -2,7 +2,7 @@
  * A camera for headless Chromium that films a real photograph: a Y4M clip (a window panning slowly
  * across the photo, 640x480) for Chromium's --use-file-for-fake-video-capture, which plays it in a loop
  * at the clip's frame rate. Real photos give k-means real work, where the built-in fake camera shows a
- * few flat colours. Shared by test/camera.test.ts and bench/camera.ts.
+ * few flat colours. Shared by test/camera-page.test.ts and bench/camera.ts.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
