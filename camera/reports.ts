@@ -5,11 +5,22 @@ import { keys, type Store } from '../storage';
 import { isSafeName } from './exports';
 
 const REPORT_INDEX = /^reports\/([^/]+)\/index\.html$/;
-/** Written by report/build-report.ts into the report's <head>. */
-const MODEL_META = /<meta name="bloomsight-model" content="([^"]*)">/;
+/**
+ * Written into a report's <head> by report/build-report.ts (its model) and report/comparison-report.ts
+ * (one per variant, with the variant's name).
+ */
+const MODEL_META = /<meta name="bloomsight-model" content="([^"]*)"(?: data-variant="([^"]*)")?>/g;
+
+/** A model a report shows, and the variant it is in a comparison. */
+export interface ReportModel {
+  modelId: string;
+  variant?: string;
+}
 
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const unescapeHtml = (text: string): string =>
+  text.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
 
 /** Run keys that have a report, sorted. */
 export async function listReports(store: Store): Promise<string[]> {
@@ -34,20 +45,29 @@ ${runKeys.length ? `<ul>\n${items}\n</ul>` : '<p>No run has written a report to 
 }
 
 /**
- * The model a report shows: the one its <meta name="bloomsight-model"> names, else (reports written
- * before that tag) the run key, which learnToSee also uses as the model id. Undefined unless that
- * model has an export in the store.
+ * The models a report shows: those its <meta name="bloomsight-model"> tags name, else (reports written
+ * before that tag) the run key, which learnToSee also uses as the model id. Only models with an
+ * export in the store.
  */
-export async function reportModel(store: Store, runKey: string, html: string): Promise<string | undefined> {
-  const modelId = MODEL_META.exec(html)?.[1] ?? runKey;
-  if (!isSafeName(modelId)) return undefined;
-  return (await store.exists(`${keys.exportDir(modelId)}/metadata.json`)) ? modelId : undefined;
+export async function reportModels(store: Store, runKey: string, html: string): Promise<ReportModel[]> {
+  const named = [...html.matchAll(MODEL_META)].map(([, modelId, variant]) => ({ modelId: unescapeHtml(modelId!), variant: variant === undefined ? undefined : unescapeHtml(variant) }));
+  const candidates = named.length ? named : [{ modelId: runKey }];
+  const exported: ReportModel[] = [];
+  for (const model of candidates) {
+    if (isSafeName(model.modelId) && (await store.exists(`${keys.exportDir(model.modelId)}/metadata.json`))) exported.push(model);
+  }
+  return exported;
 }
 
-/** The report's HTML with a link to the live page of `modelId` after its header. */
-export function withLiveLink(html: string, modelId: string): string {
-  const link = `<p id="live-camera" style="margin:12px 0;padding:10px 14px;background:#fff;border:1px solid #e2e2e2;border-radius:8px">` +
-    `<a href="/live/${encodeURIComponent(modelId)}/">Open the live camera</a>: model <code>${escapeHtml(modelId)}</code> paints what your camera sees, in this browser.</p>`;
+/** The report's HTML with links to the live pages of its models after its header. */
+export function withLiveLinks(html: string, models: readonly ReportModel[]): string {
+  const href = (modelId: string) => `/live/${encodeURIComponent(modelId)}/`;
+  const text =
+    models.length === 1 && models[0]!.variant === undefined
+      ? `<a href="${href(models[0]!.modelId)}">Open the live camera</a>: model <code>${escapeHtml(models[0]!.modelId)}</code> paints what your camera sees, in this browser.`
+      : `Open the live camera with a variant's model, in this browser: ` +
+        models.map((m) => `<a href="${href(m.modelId)}">${escapeHtml(m.variant ?? m.modelId)}</a> (<code>${escapeHtml(m.modelId)}</code>)`).join(' · ');
+  const link = `<p id="live-camera" style="margin:12px 0;padding:10px 14px;background:#fff;border:1px solid #e2e2e2;border-radius:8px">${text}</p>`;
   const at = html.indexOf('</header>');
   return at < 0 ? html.replace(/<body[^>]*>/, (body) => `${body}\n${link}`) : `${html.slice(0, at + '</header>'.length)}\n${link}${html.slice(at + '</header>'.length)}`;
 }

@@ -15,7 +15,7 @@ import { CorruptObjectError, keys, ObjectNotFoundError, type Store } from '../st
 import { cameraBundle } from './bundle';
 import { exportFileNames, isSafeName, newestExport } from './exports';
 import { findOrtAssets } from './ort-assets';
-import { listReports, reportListing, reportModel, withLiveLink } from './reports';
+import { listReports, reportListing, reportModels, withLiveLinks } from './reports';
 import { upgradeExport } from './upgrade';
 
 export interface CameraServerOptions {
@@ -160,8 +160,8 @@ export async function startCameraServer(options: CameraServerOptions): Promise<C
         if (error instanceof ObjectNotFoundError) return notFound(req, res);
         throw error;
       }
-      const model = await reportModel(store, runKey, html);
-      return send(req, res, 200, HTML, model ? withLiveLink(html, model) : html);
+      const models = await reportModels(store, runKey, html);
+      return send(req, res, 200, HTML, models.length ? withLiveLinks(html, models) : html);
     }
     await serveStoreObject(req, res, keys.reportFile(runKey, name), typeOf(name));
   }

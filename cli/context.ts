@@ -31,7 +31,30 @@ export async function connect(): Promise<CliContext> {
 }
 
 /** A workflow input given as `--input JSON` or `--input-file PATH` (empty when neither); exit 2 when it is not JSON. */
-export async function readJsonInput(values: { input?: string; 'input-file'?: string }, what: string): Promise<Record<string, unknown>> {
+/** The flags `run` and `compare` share: the input as JSON, the run key and the search. */
+export const RUN_INPUT_OPTIONS = {
+  input: { type: 'string' },
+  'input-file': { type: 'string' },
+  'run-key': { type: 'string' },
+  query: { type: 'string' },
+  provider: { type: 'string' },
+  'max-items': { type: 'string' },
+  wait: { type: 'boolean', default: false },
+} as const;
+
+type RunInputFlags = { input?: string; 'input-file'?: string; 'run-key'?: string; query?: string; provider?: string; 'max-items'?: string };
+
+/** The input read from --input / --input-file, with the run key and search flags laid over it. */
+export async function readRunInputFlags(values: RunInputFlags, what: string): Promise<Record<string, unknown>> {
+  const input = await readJsonInput(values, what);
+  if (values['run-key']) input.runKey = values['run-key'];
+  if (values.query) input.query = values.query;
+  if (values.provider) input.provider = values.provider;
+  if (values['max-items']) input.maxItems = Number(values['max-items']);
+  return input;
+}
+
+async function readJsonInput(values: { input?: string; 'input-file'?: string }, what: string): Promise<Record<string, unknown>> {
   try {
     if (values['input-file']) return JSON.parse(await readFile(values['input-file'], 'utf8')) as Record<string, unknown>;
     if (values.input) return JSON.parse(values.input) as Record<string, unknown>;

@@ -82,7 +82,8 @@ export function buildComparisonReport(data: ComparisonReportData): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${report.title}</title>
-<style>${STYLE}${COMPARISON_STYLE}</style>
+${report.variants.map((v) => html`<meta name="bloomsight-model" content="${v.modelId}" data-variant="${v.name}">
+`)}<style>${STYLE}${COMPARISON_STYLE}</style>
 </head>
 <body>
 <header>

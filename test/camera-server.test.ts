@@ -166,7 +166,7 @@ describe('camera server', () => {
 
   it("serves the run reports, each linked to its model's live page; the stored report has no link", async () => {
     const listing = (await rawRequest(server.url, '/reports/')).body.toString();
-    for (const runKey of ['run-with-meta', 'flowers-edges', 'run-without-model']) expect(listing).toContain(`href="/reports/${runKey}/"`);
+    for (const runKey of ['run-with-meta', 'flowers-edges', 'run-without-model', 'comparison']) expect(listing).toContain(`href="/reports/${runKey}/"`);
 
     const report = await rawRequest(server.url, '/reports/run-with-meta/');
     expect(report.status).toBe(200);
@@ -180,6 +180,12 @@ describe('camera server', () => {
     // A model without an export gets no link.
     expect((await rawRequest(server.url, '/reports/run-without-model/')).body.toString()).not.toContain('/live/');
     expect((await rawRequest(server.url, '/reports/run-with-meta')).headers.location).toBe('/reports/run-with-meta/');
+    // A comparison links every variant that has an export, by its name.
+    const comparison = (await rawRequest(server.url, '/reports/comparison/')).body.toString();
+    expect(comparison).toContain('<a href="/live/flowers-kmeans/">k7 &amp; &quot;palette&quot;</a> (<code>flowers-kmeans</code>)');
+    expect(comparison).toContain('<a href="/live/flowers-edges/">edges</a>');
+    expect(comparison).not.toContain('/live/never-exported/');
+    expect((await store.get(keys.report('comparison'))).toString()).not.toContain('/live/');
 
     const clip = await rawRequest(server.url, '/reports/run-with-meta/clip.mp4');
     expect(clip.body.toString()).toBe('0123456789');

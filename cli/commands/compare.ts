@@ -6,7 +6,7 @@ import { describeIssues } from '../../config/load';
 import { openStore } from '../../storage';
 import { comparisonProgressQuery } from '../../workflows/compare-variants';
 import { progressQuery } from '../../workflows/messages';
-import { connect, CliError, readJsonInput } from '../context';
+import { connect, CliError, readRunInputFlags, RUN_INPUT_OPTIONS } from '../context';
 import { formatProgress } from '../progress';
 import { parseVariant, VariantSyntaxError } from '../variant-syntax';
 import { uploadVideo } from './render';
@@ -45,27 +45,17 @@ export async function readCompareInput(args: string[]): Promise<{ input: Compare
     args,
     allowPositionals: true,
     options: {
-      input: { type: 'string' },
-      'input-file': { type: 'string' },
-      'run-key': { type: 'string' },
-      query: { type: 'string' },
-      provider: { type: 'string' },
-      'max-items': { type: 'string' },
+      ...RUN_INPUT_OPTIONS,
       size: { type: 'string' },
       steps: { type: 'string' },
       minutes: { type: 'string' },
       parallel: { type: 'string' },
       video: { type: 'string' },
       three: { type: 'boolean', default: false },
-      wait: { type: 'boolean', default: false },
     },
   });
-  const input = await readJsonInput(values, 'comparison input');
+  const input = await readRunInputFlags(values, 'comparison input');
   const train = { ...(input.train as Record<string, unknown> | undefined) };
-  if (values['run-key']) input.runKey = values['run-key'];
-  if (values.query) input.query = values.query;
-  if (values.provider) input.provider = values.provider;
-  if (values['max-items']) input.maxItems = Number(values['max-items']);
   if (values.size) train.imageSize = Number(values.size);
   if (values.steps) train.maxSteps = Number(values.steps);
   if (values.minutes) train.timeGoalSeconds = Number(values.minutes) * 60;

@@ -2,7 +2,7 @@ import { describeIssues } from '../../config/load';
 import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { RunInputSchema, type RunInputJson } from '../../config/run-input';
-import { connect, CliError, readJsonInput } from '../context';
+import { connect, CliError, readRunInputFlags, RUN_INPUT_OPTIONS } from '../context';
 import { followRun } from './status';
 
 export const RUN_HELP = `Usage: bloomsight run [--input JSON | --input-file FILE] [--run-key KEY] [--query TEXT] [--provider NAME] [--max-items N] [--wait]
@@ -13,23 +13,8 @@ JSON the Temporal CLI takes; flags override its fields. The workflow id is the r
 
 /** Reads the run input from --input / --input-file and flags, and validates it before anything starts. */
 export async function readRunInput(args: string[]): Promise<{ input: RunInputJson; wait: boolean }> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      input: { type: 'string' },
-      'input-file': { type: 'string' },
-      'run-key': { type: 'string' },
-      query: { type: 'string' },
-      provider: { type: 'string' },
-      'max-items': { type: 'string' },
-      wait: { type: 'boolean', default: false },
-    },
-  });
-  const input = await readJsonInput(values, 'run input');
-  if (values['run-key']) input.runKey = values['run-key'];
-  if (values.query) input.query = values.query;
-  if (values.provider) input.provider = values.provider;
-  if (values['max-items']) input.maxItems = Number(values['max-items']);
+  const { values } = parseArgs({ args, options: RUN_INPUT_OPTIONS });
+  const input = await readRunInputFlags(values, 'run input');
   const parsed = RunInputSchema.safeParse(input);
   if (!parsed.success) {
     throw new CliError(`invalid run input: ${describeIssues(parsed.error)}`, 2);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExportMetadataSchema } from '../../model/export-metadata';
 import type { Provenance } from '../../model/options';
-import { buildReport } from '../../report';
+import { buildComparisonReport, buildReport } from '../../report';
 import { FsStore, keys, putJson } from '../../storage';
 import { exportUntrained } from './model';
 
@@ -78,6 +78,31 @@ export function reportFor(runKey: string, modelId?: string): string {
   });
 }
 
+/** A comparison report of variants trained as `modelIds` (in that order). */
+export function comparisonReportFor(runKey: string, variants: Array<{ name: string; modelId: string }>): string {
+  return buildComparisonReport({
+    title: `bloomsight comparison ${runKey}`,
+    runKey,
+    createdAt: '2026-12-08T00:00:00Z',
+    parameters: {},
+    dataset: { found: 1, downloaded: 1, duplicates: 0, failed: 0, pairs: 1, failuresByReason: {}, datasetId: 'test' },
+    variants: variants.map(({ name, modelId }) => ({
+      name,
+      modelId,
+      datasetId: `test-${name}`,
+      partial: { method: 'kmeans', k: 7 },
+      trainOverrides: {},
+      steps: 0,
+      trainingSeconds: 0,
+      imagesPerSecond: 0,
+      backend: 'tensorflow',
+      lossHistory: [],
+    })),
+    heldOut: false,
+    examples: [],
+  });
+}
+
 /**
  * A store with two exports (k-means, edges), a file metadata.json does not list (never to be
  * served), and reports with and without their model named.
@@ -93,5 +118,11 @@ export async function cameraFixtureStore(): Promise<{ root: string; store: FsSto
   // Written before reports named their model: the run key is the model id (as learnToSee makes it).
   await store.put(keys.report('flowers-edges'), Buffer.from(reportFor('flowers-edges')));
   await store.put(keys.report('run-without-model'), Buffer.from(reportFor('run-without-model', 'never-exported')));
+  const variants = [
+    { name: 'k7 & "palette"', modelId: 'flowers-kmeans' },
+    { name: 'edges', modelId: 'flowers-edges' },
+    { name: 'untrained', modelId: 'never-exported' },
+  ];
+  await store.put(keys.report('comparison'), Buffer.from(comparisonReportFor('comparison', variants)));
   return { root, store, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
