@@ -1,6 +1,7 @@
 // Run reports, as `bloomsight serve` shows them: the store's reports/<runKey>/ folders, each report
 // given a link to the live camera page of its model. The report files themselves stay as written,
 // so a report opened from disk (or copied elsewhere) works as before, without a link to a server.
+import { escapeHtml, unescapeHtml } from '../report/html';
 import { keys, type Store } from '../storage';
 import { isSafeName } from './exports';
 
@@ -16,11 +17,6 @@ export interface ReportModel {
   modelId: string;
   variant?: string;
 }
-
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const unescapeHtml = (text: string): string =>
-  text.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
 
 /** Run keys that have a report, sorted. */
 export async function listReports(store: Store): Promise<string[]> {

@@ -30,7 +30,6 @@ export async function connect(): Promise<CliContext> {
   return { config, client, close: () => connection.close() };
 }
 
-/** A workflow input given as `--input JSON` or `--input-file PATH` (empty when neither); exit 2 when it is not JSON. */
 /** The flags `run` and `compare` share: the input as JSON, the run key and the search. */
 export const RUN_INPUT_OPTIONS = {
   input: { type: 'string' },
@@ -54,6 +53,7 @@ export async function readRunInputFlags(values: RunInputFlags, what: string): Pr
   return input;
 }
 
+/** A workflow input given as `--input JSON` or `--input-file PATH` (empty when neither); exit 2 when it is not JSON. */
 async function readJsonInput(values: { input?: string; 'input-file'?: string }, what: string): Promise<Record<string, unknown>> {
   try {
     if (values['input-file']) return JSON.parse(await readFile(values['input-file'], 'utf8')) as Record<string, unknown>;

@@ -19,6 +19,13 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => ESCAPES[char]!);
 }
 
+const UNESCAPES: Record<string, string> = Object.fromEntries(Object.entries(ESCAPES).map(([char, entity]) => [entity, char]));
+
+/** The inverse of escapeHtml (only the five entities it writes). */
+export function unescapeHtml(text: string): string {
+  return text.replace(/&(amp|lt|gt|quot|#39);/g, (entity) => UNESCAPES[entity]!);
+}
+
 /** Marks a string built by our own code (CSS, a constant script) as markup. Never pass user input. */
 export function trusted(markup: string): SafeHtml {
   return new SafeHtml(markup);
