@@ -28,7 +28,8 @@ export const ONNX_IO = {
  * Measured per layer with ONNX Runtime's profiler (CPU provider, 1.30, AVX-512 Xeon, 2 threads): at
  * 256/64 the four large decoder layers (0.5-1.1 G multiply-adds) ran 15-40% faster in sub-pixel form,
  * the whole generator about 12%; at 128/32 (0.27 G at most) no layer gained and the reorders around
- * them cost more, so smaller layers keep ConvTranspose. `bench/infer.ts` shows both forms side by side.
+ * them cost more, so smaller layers keep ConvTranspose. `bench/onnx-layers.ts` prints that per-layer
+ * profile; `bench/infer.ts` shows both forms side by side for the whole generator.
  */
 export const SUB_PIXEL_MIN_MULTIPLY_ADDS = 400e6;
 
